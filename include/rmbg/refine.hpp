@@ -1,0 +1,33 @@
+#pragma once
+// Bringing the model's low-resolution alpha to the photograph's resolution, and estimating the
+// true colour of the subject where it is blended with the old background.
+#include "rmbg/matte.hpp"
+
+namespace rmbg {
+
+enum class Upsampling {
+  bilinear,  // a plain stretch: what simple tools do
+  guided,    // edge-aware: follows the edges of the full-resolution photograph
+};
+
+struct RefineOptions {
+  Upsampling upsampling = Upsampling::guided;
+  bool estimate_foreground = true;  // otherwise the photograph's own colours are kept
+};
+
+Matte upsample_bilinear(const Matte& low, int width, int height);
+
+// Fast guided filter: linear coefficients fitted at low resolution between `guide_low` (the
+// photograph at the matte's size) and the matte, then applied to the full-resolution `guide`.
+Matte upsample_guided(const Matte& low, const RgbImage& guide_low, const RgbImage& guide,
+                      int radius = 6, float epsilon = 1e-3f);
+
+// Colour of the subject alone at every pixel, so that compositing the cut-out on any background
+// shows no fringe of the old one (blur-fusion foreground estimation, two passes).
+RgbImage estimate_foreground(const RgbImage& image, const Matte& alpha);
+
+// Mean over a (2r+1)^2 window, clipped at the borders; `channels` interleaved planes.
+std::vector<float> box_mean(const std::vector<float>& src, int width, int height, int channels,
+                            int radius);
+
+}  // namespace rmbg

@@ -1,0 +1,32 @@
+#include <iostream>
+
+#include "commands.hpp"
+#include "rmbg/error.hpp"
+#include "rmbg/image.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rmbg: removes the background from photographs, on this machine.", "rmbg"};
+  app.set_version_flag("-V,--version", "rmbg " RMBG_VERSION);
+  app.require_subcommand(1);
+  const std::vector<rmbg::cli::Command> commands{
+      rmbg::cli::add_remove_command(app), rmbg::cli::add_models_command(app),
+      rmbg::cli::add_eval_command(app), rmbg::cli::add_bench_command(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);
+    return status == 0 ? 0 : 2;
+  }
+  try {
+    rmbg::init_vips();
+    for (const auto& command : commands)
+      if (command.app->parsed()) return command.run();
+  } catch (const rmbg::Error& e) {
+    std::cerr << "rmbg: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "rmbg: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

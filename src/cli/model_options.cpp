@@ -1,0 +1,86 @@
+#include "model_options.hpp"
+
+#include <cstdio>
+
+#include "rmbg/error.hpp"
+
+namespace rmbg::cli {
+
+void PipelineOptions::add_to(CLI::App& app) {
+  app.add_option("-m,--model", model, "Model from `rmbg models list` (default: the manifest's default)")
+      ->option_text("NAME");
+  auto* file = app.add_option("--model-file", model_file,
+                              "Run your own ONNX model instead (one NCHW RGB input, alpha output)")
+                   ->option_text("PATH")
+                   ->check(CLI::ExistingFile);
+  app.add_option("--input-size", input_size, "Input size of --model-file, WxH or N")
+      ->option_text("WxH")
+      ->needs(file)
+      ->capture_default_str();
+  app.add_option("--mean", mean, "Per-channel mean of --model-file, in 0..255 units")
+      ->option_text("R,G,B")
+      ->delimiter(',')
+      ->expected(3)
+      ->needs(file);
+  app.add_option("--std", std, "Per-channel standard deviation of --model-file, in 0..255 units")
+      ->option_text("R,G,B")
+      ->delimiter(',')
+      ->expected(3)
+      ->needs(file);
+  app.add_flag("--sigmoid", sigmoid, "Apply a sigmoid to the output of --model-file (logits)")->needs(file);
+  app.add_option("--output-index", output_index, "Which output of --model-file is the alpha")
+      ->needs(file)
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--threads", threads, "Inference threads (default: every core)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--refine", refine, "Edge refinement: guided (edge-aware) or none (plain stretch)")
+      ->check(CLI::IsMember({"guided", "none"}))
+      ->capture_default_str();
+  app.add_option("--max-megapixels", max_megapixels, "Refuse images larger than this")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+ModelSpec PipelineOptions::model_spec() const {
+  if (model_file.empty()) {
+    const auto manifest = ModelManifest::load();
+    return manifest.find(model.empty() ? manifest.default_model : model);
+  }
+  if (!model.empty())
+    throw Error(ErrorCode::invalid_argument, "--model and --model-file cannot be used together");
+  ModelSpec spec;
+  spec.name = std::filesystem::path(model_file).stem().string();
+  spec.file = std::filesystem::absolute(model_file).string();
+  int w = 0, h = 0;
+  char end = 0;
+  if (std::sscanf(input_size.c_str(), "%dx%d%c", &w, &h, &end) == 2) {
+  } else if (std::sscanf(input_size.c_str(), "%d%c", &w, &end) == 1) {
+    h = w;
+  }
+  if (w <= 0 || h <= 0 || w > 8192 || h > 8192)
+    throw Error(ErrorCode::invalid_argument,
+                "--input-size '" + input_size + "' is not a size like 1024x1024 or 1024");
+  spec.input.width = w;
+  spec.input.height = h;
+  for (int c = 0; c < 3; ++c) {
+    if (std[c] == 0) throw Error(ErrorCode::invalid_argument, "--std cannot contain 0");
+    spec.input.mean[c] = mean[c];
+    spec.input.std[c] = std[c];
+  }
+  spec.output = {output_index, sigmoid};
+  return spec;
+}
+
+RefineOptions PipelineOptions::refine_options(bool estimate_foreground) const {
+  RefineOptions options;
+  options.upsampling = refine == "none" ? Upsampling::bilinear : Upsampling::guided;
+  options.estimate_foreground = estimate_foreground && refine != "none";
+  return options;
+}
+
+DecodeLimits PipelineOptions::decode_limits() const {
+  return {static_cast<std::uint64_t>(max_megapixels * 1e6)};
+}
+
+}  // namespace rmbg::cli

@@ -1,0 +1,33 @@
+#pragma once
+// Options shared by every command that runs the pipeline: which model, how to refine.
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "rmbg/engine.hpp"
+#include "rmbg/image.hpp"
+#include "rmbg/refine.hpp"
+
+namespace rmbg::cli {
+
+struct PipelineOptions {
+  std::string model;
+  std::string model_file;
+  std::string input_size = "1024x1024";
+  std::vector<float> mean{128, 128, 128};
+  std::vector<float> std{256, 256, 256};
+  bool sigmoid = false;
+  int output_index = 0;
+  int threads = 0;
+  std::string refine = "guided";
+  double max_megapixels = 150;
+
+  void add_to(CLI::App& app);
+  ModelSpec model_spec() const;  // from the manifest, or a user's own file
+  EngineOptions engine_options() const { return {threads}; }
+  RefineOptions refine_options(bool estimate_foreground) const;
+  DecodeLimits decode_limits() const;
+};
+
+}  // namespace rmbg::cli

@@ -1,0 +1,72 @@
+#include "progress.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace rmbg::cli {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string clock_text(double seconds) {
+  const int s = static_cast<int>(seconds + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof text, "%d:%02d", s / 60, s % 60);
+  return text;
+}
+
+}  // namespace
+
+BatchProgress::BatchProgress(std::size_t total, bool quiet)
+    : total_(total), quiet_(quiet), terminal_(isatty(STDERR_FILENO) != 0) {}
+
+void BatchProgress::start(const std::string& item) {
+  if (terminal_ && !quiet_) draw_bar(item);
+}
+
+void BatchProgress::finish(const std::string& item, Outcome outcome, const std::string& detail) {
+  ++done_;
+  (outcome == Outcome::written ? written_ : outcome == Outcome::skipped ? skipped_ : failed_)++;
+  clear_bar();
+  // Failures are always reported; the rest only when the user wants to hear about it.
+  if (outcome == Outcome::failed)
+    std::fprintf(stderr, "rmbg: %s: %s\n", item.c_str(), detail.c_str());
+  else if (!quiet_ && !terminal_)
+    std::fprintf(stderr, "%s %s%s%s\n", outcome == Outcome::written ? "wrote" : "skipped",
+                 item.c_str(), detail.empty() ? "" : ": ", detail.c_str());
+}
+
+void BatchProgress::summary() const {
+  clear_bar();
+  if (quiet_ && failed_ == 0) return;
+  std::fprintf(stderr, "%zu written, %zu skipped, %zu failed in %.1f s\n", written_, skipped_,
+               failed_, seconds_since(started_));
+}
+
+void BatchProgress::draw_bar(const std::string& item) const {
+  constexpr int kWidth = 28;
+  const double elapsed = seconds_since(started_);
+  const int filled = total_ ? static_cast<int>(kWidth * done_ / total_) : kWidth;
+  std::string bar(filled, '#');
+  bar.resize(kWidth, '.');
+  std::string rate = "-", eta = "-";
+  if (done_ > 0 && elapsed > 0) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f/s", done_ / elapsed);
+    rate = text;
+    eta = clock_text(elapsed / done_ * (total_ - done_));
+  }
+  std::string name = item.size() > 40 ? "..." + item.substr(item.size() - 37) : item;
+  std::fprintf(stderr, "\r\033[K[%s] %zu/%zu  %s  ETA %s  %s", bar.c_str(), done_, total_,
+               rate.c_str(), eta.c_str(), name.c_str());
+  std::fflush(stderr);
+}
+
+void BatchProgress::clear_bar() const {
+  if (terminal_ && !quiet_) std::fprintf(stderr, "\r\033[K");
+}
+
+}  // namespace rmbg::cli

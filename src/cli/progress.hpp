@@ -1,0 +1,30 @@
+#pragma once
+// Reports a batch as it goes: a live bar on a terminal, one plain line per file otherwise.
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace rmbg::cli {
+
+enum class Outcome { written, skipped, failed };
+
+class BatchProgress {
+ public:
+  BatchProgress(std::size_t total, bool quiet);
+  void start(const std::string& item);
+  void finish(const std::string& item, Outcome outcome, const std::string& detail);
+  void summary() const;
+  std::size_t failed() const { return failed_; }
+
+ private:
+  void draw_bar(const std::string& item) const;
+  void clear_bar() const;
+
+  std::size_t total_;
+  bool quiet_;
+  bool terminal_;
+  std::size_t done_ = 0, written_ = 0, skipped_ = 0, failed_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace rmbg::cli

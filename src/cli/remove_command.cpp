@@ -1,0 +1,228 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "commands.hpp"
+#include "model_options.hpp"
+#include "progress.hpp"
+#include "rmbg/error.hpp"
+#include "rmbg/files.hpp"
+#include "rmbg/remover.hpp"
+
+namespace fs = std::filesystem;
+
+namespace rmbg::cli {
+namespace {
+
+struct RemoveOptions {
+  std::vector<std::string> inputs;
+  std::string output;
+  bool recursive = false;
+  bool overwrite = false;
+  bool mask = false;
+  std::string background;
+  std::string format;
+  int depth = 8;
+  std::optional<int> crop;
+  int quality = 90;
+  bool quiet = false;
+  PipelineOptions pipeline;
+};
+
+struct Job {
+  std::string input;   // a path, or "-" for standard input
+  std::string output;  // a path, or "-" for standard output
+  std::string problem;  // set when the job cannot run at all
+};
+
+constexpr const char* kStdio = "-";
+
+bool looks_like_directory(const std::string& path) {
+  return fs::is_directory(path) || path.ends_with('/');
+}
+
+std::optional<OutputFormat> format_of_extension(const fs::path& path) {
+  const std::string ext = path.extension().string();
+  if (ext.empty()) return std::nullopt;
+  try {
+    return parse_format(ext);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+// One input file to one output file: the format comes from --format or the output's extension.
+OutputFormat single_output_format(const RemoveOptions& o) {
+  const auto from_name = o.output == kStdio ? std::nullopt : format_of_extension(o.output);
+  if (!o.format.empty()) {
+    const OutputFormat chosen = parse_format(o.format);
+    if (from_name && *from_name != chosen)
+      throw Error(ErrorCode::invalid_argument,
+                  "--format " + o.format + " disagrees with the output name " + o.output);
+    return chosen;
+  }
+  if (from_name) return *from_name;
+  if (o.output == kStdio) return OutputFormat::png;
+  throw Error(ErrorCode::invalid_argument,
+              "cannot tell the format from '" + o.output +
+                  "': end it in .png, .webp or .jpg, or pass --format");
+}
+
+// Expands directories and maps every input to its output path.
+std::vector<Job> plan(const RemoveOptions& o, OutputFormat format, bool batch) {
+  if (!batch) {
+    std::string output = o.output;
+    if (output != kStdio && looks_like_directory(output))
+      output = (fs::path(output) / fs::path(o.inputs[0]).stem()).string() + std::string(extension(format));
+    return {{o.inputs[0], output, ""}};
+  }
+  const fs::path out_dir = o.output;
+  const fs::path out_dir_abs = fs::weakly_canonical(out_dir);
+  std::vector<Job> jobs;
+  std::set<std::string> planned;
+  auto add = [&](const fs::path& input, const fs::path& relative) {
+    fs::path target = out_dir / relative;
+    target.replace_extension(extension(format));
+    Job job{input.string(), target.string(), ""};
+    if (!planned.insert(job.output).second)
+      job.problem = "another input already writes " + job.output;
+    jobs.push_back(job);
+  };
+  for (const auto& input : o.inputs) {
+    if (input == kStdio) {
+      jobs.push_back({input, "", "standard input can only be used for a single image"});
+    } else if (fs::is_directory(input)) {
+      std::vector<fs::path> files;
+      auto collect = [&](const fs::directory_entry& entry) {
+        if (!entry.is_regular_file() || !has_image_extension(entry.path())) return;
+        const fs::path abs = fs::weakly_canonical(entry.path());
+        const auto [end, _] = std::mismatch(out_dir_abs.begin(), out_dir_abs.end(), abs.begin(), abs.end());
+        if (end != out_dir_abs.end()) files.push_back(entry.path());  // skip our own outputs
+      };
+      if (o.recursive)
+        for (const auto& entry : fs::recursive_directory_iterator(input)) collect(entry);
+      else
+        for (const auto& entry : fs::directory_iterator(input)) collect(entry);
+      std::sort(files.begin(), files.end());
+      for (const auto& file : files) add(file, fs::relative(file, input));
+    } else {
+      add(input, fs::path(input).filename());
+    }
+  }
+  return jobs;
+}
+
+std::string read_input(const std::string& input) {
+  if (input != kStdio) return read_file(input);
+  return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+}
+
+void write_output(const std::string& output, const std::string& bytes) {
+  if (output != kStdio) return write_file_atomic(output, bytes);
+  std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::cout.flush();
+  if (!std::cout) throw Error(ErrorCode::io_error, "cannot write to standard output");
+}
+
+int run_remove(const RemoveOptions& o) {
+  const bool batch = o.inputs.size() > 1 || fs::is_directory(o.inputs[0]);
+  if (batch && o.output == kStdio)
+    throw Error(ErrorCode::invalid_argument, "several images cannot all go to standard output");
+  if (batch && fs::exists(o.output) && !fs::is_directory(o.output))
+    throw Error(ErrorCode::invalid_argument,
+                "with several inputs, -o must be a directory, and " + o.output + " is a file");
+
+  OutputSpec spec;
+  spec.format = batch ? (o.format.empty() ? OutputFormat::png : parse_format(o.format))
+                      : single_output_format(o);
+  spec.kind = o.mask ? OutputKind::mask : OutputKind::foreground;
+  spec.depth = o.depth;
+  spec.quality = o.quality;
+  spec.crop_margin = o.crop;
+  if (!o.background.empty()) spec.background = parse_colour(o.background);
+  validate(spec);
+
+  const auto jobs = plan(o, spec.format, batch);
+  BatchProgress progress(jobs.size(), o.quiet || o.output == kStdio);
+  const DecodeLimits limits = o.pipeline.decode_limits();
+  const RefineOptions refine = o.pipeline.refine_options(spec.kind == OutputKind::foreground);
+  std::unique_ptr<Engine> engine;  // loaded when the first image needs it
+
+  for (const auto& job : jobs) {
+    const std::string& name = job.input == kStdio ? "standard input" : job.input;
+    progress.start(name);
+    if (!job.problem.empty()) {
+      progress.finish(name, Outcome::failed, job.problem);
+      continue;
+    }
+    if (job.output != kStdio && !o.overwrite && fs::exists(job.output)) {
+      progress.finish(name, Outcome::skipped, job.output + " exists (--overwrite replaces it)");
+      continue;
+    }
+    try {
+      const Image image = decode_image(read_input(job.input), limits);
+      if (!engine) engine = std::make_unique<Engine>(o.pipeline.model_spec(), o.pipeline.engine_options());
+      const Cutout cutout = Remover(*engine).cut(image, refine);
+      write_output(job.output, encode(render(image, cutout, spec), spec));
+      progress.finish(name, Outcome::written, job.output == kStdio ? "" : "-> " + job.output);
+    } catch (const Error& e) {
+      // Without a model nothing can be done: stop instead of failing every file the same way.
+      if (e.code() == ErrorCode::model_missing || e.code() == ErrorCode::model_corrupt) throw;
+      progress.finish(name, Outcome::failed, e.what());
+    } catch (const std::exception& e) {
+      progress.finish(name, Outcome::failed, std::string("internal error: ") + e.what());
+    }
+  }
+  if (batch || progress.failed() > 0) progress.summary();
+  return progress.failed() > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+Command add_remove_command(CLI::App& parent) {
+  auto options = std::make_shared<RemoveOptions>();
+  auto& o = *options;
+  CLI::App* app = parent.add_subcommand("remove", "Cut the subject out of images");
+  app->footer(
+      "Examples:\n"
+      "  rmbg remove photo.jpg -o photo.png\n"
+      "  rmbg remove shots/ -o cutouts/ --recursive --bg '#ffffff' --format jpeg\n"
+      "  rmbg remove a.jpg b.webp -o masks/ --mask\n"
+      "  cat photo.jpg | rmbg remove - -o - > photo.png\n"
+      "\n"
+      "Exit status: 0 when every image was written or skipped, 1 when any failed, 2 for bad usage.");
+  app->add_option("inputs", o.inputs, "Images or directories ('-' reads standard input)")
+      ->required()
+      ->option_text("INPUT...");
+  app->add_option("-o,--output", o.output,
+                  "Output file for one image ('-' writes standard output); a directory otherwise")
+      ->required()
+      ->option_text("OUTPUT");
+  app->add_flag("-r,--recursive", o.recursive, "Descend into subdirectories of directory inputs");
+  app->add_flag("--overwrite", o.overwrite, "Replace outputs that already exist (default: skip them)");
+  app->add_flag("--mask", o.mask, "Write the grey-scale alpha mask instead of the cut-out");
+  app->add_option("--bg", o.background, "Fill the background with a colour: '#rrggbb' or a name")
+      ->option_text("COLOUR");
+  app->add_option("-f,--format", o.format, "png, webp or jpeg (default: from the output name, else png)")
+      ->option_text("FORMAT");
+  app->add_option("--depth", o.depth, "Bits per channel: 8, or 16 for PNG")
+      ->check(CLI::IsMember({8, 16}))
+      ->capture_default_str();
+  app->add_option("--crop", o.crop, "Crop to the subject, keeping PX pixels around it")
+      ->option_text("[PX]")
+      ->expected(0, 1)
+      ->default_str("0");
+  app->add_option("-q,--quality", o.quality, "Quality of JPEG and WebP output")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app->add_flag("--quiet", o.quiet, "Report failures only");
+  o.pipeline.add_to(*app);
+  return {app, [options] { return run_remove(*options); }};
+}
+
+}  // namespace rmbg::cli

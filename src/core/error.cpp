@@ -1,0 +1,20 @@
+#include "rmbg/error.hpp"
+
+namespace rmbg {
+
+std::string_view code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_argument: return "invalid_argument";
+    case ErrorCode::unsupported_format: return "unsupported_format";
+    case ErrorCode::corrupt_image: return "corrupt_image";
+    case ErrorCode::image_too_large: return "image_too_large";
+    case ErrorCode::io_error: return "io_error";
+    case ErrorCode::model_missing: return "model_missing";
+    case ErrorCode::model_corrupt: return "model_corrupt";
+    case ErrorCode::fetch_failed: return "fetch_failed";
+    case ErrorCode::inference_failed: return "inference_failed";
+  }
+  return "unknown";
+}
+
+}  // namespace rmbg

