@@ -30,7 +30,8 @@ struct RgbImage {
   const float* pixel(int x, int y) const { return &rgb[(static_cast<size_t>(y) * width + x) * 3]; }
 };
 
-// Conversions between libvips images and the buffers above. `to_rgb` accepts 8- and 16-bit RGB.
+// Conversions between libvips images and the buffers above: 8-bit and 16-bit images are scaled
+// to 0..1, float images are taken as they are.
 RgbImage to_rgb(const vips::VImage& image);
 Matte to_matte(const vips::VImage& single_band);
 vips::VImage to_vips(const Matte& matte);    // 1-band float, 0..1

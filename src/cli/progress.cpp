@@ -34,9 +34,10 @@ void BatchProgress::finish(const std::string& item, Outcome outcome, const std::
   // Failures are always reported; the rest only when the user wants to hear about it.
   if (outcome == Outcome::failed)
     std::fprintf(stderr, "rmbg: %s: %s\n", item.c_str(), detail.c_str());
+  else if (!quiet_ && !terminal_ && outcome == Outcome::written)
+    std::fprintf(stderr, "%s %s\n", item.c_str(), detail.c_str());
   else if (!quiet_ && !terminal_)
-    std::fprintf(stderr, "%s %s%s%s\n", outcome == Outcome::written ? "wrote" : "skipped",
-                 item.c_str(), detail.empty() ? "" : ": ", detail.c_str());
+    std::fprintf(stderr, "skipped %s: %s\n", item.c_str(), detail.c_str());
 }
 
 void BatchProgress::summary() const {

@@ -15,8 +15,14 @@ std::vector<float> read_floats(const vips::VImage& image, double scale) {
   return out;
 }
 
+// Maps the image's full range onto 0..1: 8-bit, 16-bit, or float already in 0..1.
 double unit_scale(const vips::VImage& image) {
-  return image.format() == VIPS_FORMAT_USHORT ? 1.0 / 65535.0 : 1.0 / 255.0;
+  switch (image.format()) {
+    case VIPS_FORMAT_USHORT: return 1.0 / 65535.0;
+    case VIPS_FORMAT_FLOAT:
+    case VIPS_FORMAT_DOUBLE: return 1.0;
+    default: return 1.0 / 255.0;
+  }
 }
 
 vips::VImage copy_floats(const std::vector<float>& data, int width, int height, int bands) {

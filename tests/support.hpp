@@ -1,0 +1,66 @@
+#pragma once
+// Helpers shared by the tests: sample photographs, temporary folders, running the rmbg command.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "rmbg/image.hpp"
+#include "rmbg/matte.hpp"
+
+namespace rmbg::test {
+
+namespace fs = std::filesystem;
+
+// A sample photograph installed by `scripts/bootstrap --tests`; fails the test when missing.
+inline fs::path sample(const std::string& name) {
+  const fs::path path = fs::path(RMBG_TESTDATA_DIR) / name;
+  if (!fs::exists(path))
+    ADD_FAILURE() << path << " is missing: run scripts/bootstrap --tests";
+  return path;
+}
+
+// A fresh folder, removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("rmbg-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+  fs::path path_;
+};
+
+inline std::string to_bytes(const vips::VImage& image, const char* suffix) {
+  void* buffer = nullptr;
+  size_t size = 0;
+  image.write_to_buffer(suffix, &buffer, &size);
+  std::string bytes(static_cast<const char*>(buffer), size);
+  g_free(buffer);
+  return bytes;
+}
+
+// Intersection over union of two mattes thresholded at 0.5.
+inline double iou(const Matte& a, const Matte& b) {
+  size_t both = 0, either = 0;
+  for (size_t i = 0; i < a.alpha.size(); ++i) {
+    const bool x = a.alpha[i] >= 0.5f, y = b.alpha[i] >= 0.5f;
+    both += x && y;
+    either += x || y;
+  }
+  return either ? static_cast<double>(both) / either : 1.0;
+}
+
+}  // namespace rmbg::test

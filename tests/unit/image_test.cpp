@@ -1,0 +1,109 @@
+#include <gtest/gtest.h>
+
+#include "rmbg/error.hpp"
+#include "rmbg/image.hpp"
+#include "support.hpp"
+
+namespace rmbg {
+namespace {
+
+using test::to_bytes;
+
+vips::VImage noise(int w, int h, int bands = 3) {
+  init_vips();
+  vips::VImage grey = vips::VImage::gaussnoise(w, h, vips::VImage::option()->set("mean", 128)->set("sigma", 40))
+                         .cast(VIPS_FORMAT_UCHAR);
+  if (bands > 1) grey = grey.bandjoin(std::vector<double>(bands - 1, 90)).cast(VIPS_FORMAT_UCHAR);
+  return grey.copy(vips::VImage::option()->set("interpretation", bands >= 3 ? VIPS_INTERPRETATION_sRGB
+                                                                     : VIPS_INTERPRETATION_B_W));
+}
+
+ErrorCode decode_error(const std::string& bytes) {
+  try {
+    decode_image(bytes);
+  } catch (const Error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "decoded without an error";
+  return ErrorCode::io_error;
+}
+
+TEST(Decode, RefusesEmptyInput) { EXPECT_EQ(decode_error(""), ErrorCode::unsupported_format); }
+
+TEST(Decode, RefusesTextNamedAsAnImage) {
+  EXPECT_EQ(decode_error("hello, this is not a picture\n"), ErrorCode::unsupported_format);
+}
+
+TEST(Decode, RefusesSvgEvenThoughLibvipsReadsIt) {
+  EXPECT_EQ(decode_error(R"(<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>)"),
+            ErrorCode::unsupported_format);
+}
+
+TEST(Decode, ReportsATruncatedJpegAsCorrupt) {
+  const std::string jpeg = to_bytes(noise(256, 256), ".jpg");
+  EXPECT_EQ(decode_error(jpeg.substr(0, jpeg.size() / 2)), ErrorCode::corrupt_image);
+}
+
+TEST(Decode, RefusesAHugeImageFromItsHeaderAlone) {
+  std::string jpeg = to_bytes(noise(16, 16), ".jpg");
+  const auto sof = jpeg.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  // SOF0: marker, length (2), precision (1), height (2), width (2).
+  for (size_t i : {sof + 5, sof + 7}) jpeg[i] = static_cast<char>(60000 >> 8), jpeg[i + 1] = static_cast<char>(60000 & 0xff);
+  try {
+    decode_image(jpeg);
+    FAIL() << "decoded a 60000x60000 image";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::image_too_large);
+    EXPECT_NE(std::string(e.what()).find("60000x60000"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Decode, AppliesExifOrientation) {
+  vips::VImage img = noise(40, 20).copy();
+  img.set(VIPS_META_ORIENTATION, 6);  // "rotate 90 clockwise to view"
+  const Image decoded = decode_image(to_bytes(img, ".jpg"));
+  EXPECT_EQ(decoded.width(), 20);
+  EXPECT_EQ(decoded.height(), 40);
+  EXPECT_EQ(decoded.format, "jpeg");
+}
+
+TEST(Decode, KeepsSixteenBitPrecision) {
+  const vips::VImage sixteen = (noise(8, 8).cast(VIPS_FORMAT_USHORT) * 257)
+                                   .cast(VIPS_FORMAT_USHORT)
+                                   .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_RGB16));
+  const Image decoded = decode_image(to_bytes(sixteen, ".png"));
+  EXPECT_TRUE(decoded.is_16bit());
+  EXPECT_EQ(decoded.rgb.bands(), 3);
+}
+
+TEST(Decode, TurnsGreyIntoRgbAndSplitsOffAlpha) {
+  const Image grey = decode_image(to_bytes(noise(8, 8, 1), ".png"));
+  EXPECT_EQ(grey.rgb.bands(), 3);
+  EXPECT_FALSE(grey.alpha.has_value());
+
+  const Image rgba = decode_image(to_bytes(noise(8, 8, 4), ".png"));
+  EXPECT_EQ(rgba.rgb.bands(), 3);
+  ASSERT_TRUE(rgba.alpha.has_value());
+  EXPECT_EQ(rgba.alpha->avg(), 90);
+}
+
+TEST(Decode, ReadsEveryFormatWeClaim) {
+  for (const auto& [suffix, name] : std::vector<std::pair<const char*, const char*>>{
+           {".png", "png"}, {".jpg", "jpeg"}, {".webp", "webp"}, {".tif", "tiff"}, {".gif", "gif"}}) {
+    const Image decoded = decode_image(to_bytes(noise(24, 16), suffix));
+    EXPECT_EQ(decoded.format, name);
+    EXPECT_EQ(decoded.width(), 24);
+    EXPECT_EQ(decoded.height(), 16);
+  }
+}
+
+TEST(Extensions, RecogniseImagesCaseInsensitively) {
+  EXPECT_TRUE(has_image_extension("a/B.JPG"));
+  EXPECT_TRUE(has_image_extension("x.webp"));
+  EXPECT_FALSE(has_image_extension("notes.txt"));
+  EXPECT_FALSE(has_image_extension("png"));
+}
+
+}  // namespace
+}  // namespace rmbg

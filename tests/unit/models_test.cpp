@@ -1,0 +1,111 @@
+#include "rmbg/models.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "rmbg/error.hpp"
+#include "support.hpp"
+
+namespace rmbg {
+namespace {
+
+// Points the model cache at an empty folder for the duration of a test.
+class ModelCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* old = std::getenv("RMBG_CACHE");
+    if (old) saved_ = old;
+    setenv("RMBG_CACHE", cache_.path().c_str(), 1);
+  }
+  void TearDown() override {
+    if (saved_) setenv("RMBG_CACHE", saved_->c_str(), 1);
+    else unsetenv("RMBG_CACHE");
+  }
+  test::TempDir cache_;
+  std::optional<std::string> saved_;
+};
+
+TEST(Manifest, BuiltInHasTheIsnetModels) {
+  const auto built_in = ModelManifest::load();
+  EXPECT_EQ(built_in.default_model, "isnet");
+  for (const char* name : {"isnet", "isnet-int8"}) {
+    const ModelSpec& spec = built_in.find(name);
+    EXPECT_EQ(spec.input.width, 1024);
+    EXPECT_EQ(spec.sha256.size(), 64u);
+    ASSERT_TRUE(spec.source.has_value());
+    EXPECT_EQ(spec.source->chunks.size(), (spec.size + (4u << 20) - 1) / (4u << 20));
+  }
+}
+
+TEST(Manifest, UnknownModelNamesTheKnownOnes) {
+  try {
+    ModelManifest::load().find("rmbg-9");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("isnet-int8"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Manifest, ParsesAUsersEntry) {
+  const auto manifest = ModelManifest::parse(R"({"models": [{"name": "birefnet", "file": "/m/b.onnx",
+      "input": {"width": 1024, "height": 768, "mean": [123.7, 116.3, 103.5], "std": [58.4, 57.1, 57.4]},
+      "output": {"index": 3, "sigmoid": true}}]})");
+  const ModelSpec& spec = manifest.find("birefnet");
+  EXPECT_EQ(spec.input.height, 768);
+  EXPECT_FLOAT_EQ(spec.input.std[2], 57.4f);
+  EXPECT_EQ(spec.output.index, 3);
+  EXPECT_TRUE(spec.output.sigmoid);
+  EXPECT_FALSE(spec.source.has_value());
+  EXPECT_EQ(model_path(spec), "/m/b.onnx");
+}
+
+TEST(Manifest, MalformedJsonIsAClearError) {
+  EXPECT_THROW(ModelManifest::parse("{\"models\": [{\"name\": 3}]}"), Error);
+  EXPECT_THROW(ModelManifest::parse("not json"), Error);
+  EXPECT_THROW(ModelManifest::parse(R"({"models": [{"name": "x", "file": "x", "input": {"layout": "NHWC"}}]})"),
+               Error);
+}
+
+TEST_F(ModelCacheTest, UserManifestInTheCacheAddsModels) {
+  std::ofstream(cache_ / "models.json") << R"({"models": [{"name": "mine", "file": "mine.onnx"}]})";
+  const auto manifest = ModelManifest::load();
+  EXPECT_EQ(manifest.find("mine").file, "mine.onnx");
+  EXPECT_NO_THROW(manifest.find("isnet"));
+}
+
+TEST_F(ModelCacheTest, StatesMissingCorruptAndVerified) {
+  ModelSpec spec;
+  spec.name = "tiny";
+  spec.file = "tiny.onnx";
+  spec.size = 3;
+  spec.sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";  // "abc"
+  EXPECT_EQ(model_state(spec, true), ModelState::missing);
+  try {
+    require_model(spec);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::model_missing);
+    EXPECT_NE(std::string(e.what()).find("rmbg models fetch tiny"), std::string::npos) << e.what();
+  }
+  std::filesystem::create_directories(cache_ / "models");
+  std::ofstream(cache_ / "models" / "tiny.onnx") << "abd";
+  EXPECT_EQ(model_state(spec, false), ModelState::unverified);
+  EXPECT_EQ(model_state(spec, true), ModelState::corrupt);
+  std::ofstream(cache_ / "models" / "tiny.onnx") << "abc";
+  EXPECT_EQ(model_state(spec, true), ModelState::verified);
+  std::ofstream(cache_ / "models" / "tiny.onnx") << "abcd";
+  EXPECT_THROW(require_model(spec), Error);
+}
+
+TEST_F(ModelCacheTest, FetchWithoutASourceSaysSo) {
+  ModelSpec spec;
+  spec.name = "nowhere";
+  spec.file = "nowhere.onnx";
+  EXPECT_THROW(fetch_model(spec, [](const std::string&) {}), Error);
+}
+
+}  // namespace
+}  // namespace rmbg
