@@ -52,6 +52,19 @@ inline std::string to_bytes(const vips::VImage& image, const char* suffix) {
   return bytes;
 }
 
+// The same JPEG with a header that claims another size (SOF0: marker, length, precision, height,
+// width), as a hostile or broken upload may.
+inline std::string with_claimed_size(std::string jpeg, int width, int height) {
+  const auto sof = jpeg.find("\xFF\xC0");
+  if (sof == std::string::npos) {
+    ADD_FAILURE() << "no SOF0 marker: not a baseline JPEG";
+    return jpeg;
+  }
+  jpeg[sof + 5] = static_cast<char>(height >> 8), jpeg[sof + 6] = static_cast<char>(height & 0xff);
+  jpeg[sof + 7] = static_cast<char>(width >> 8), jpeg[sof + 8] = static_cast<char>(width & 0xff);
+  return jpeg;
+}
+
 // Intersection over union of two mattes thresholded at 0.5.
 inline double iou(const Matte& a, const Matte& b) {
   size_t both = 0, either = 0;

@@ -19,8 +19,10 @@ Matte upsample_bilinear(const Matte& low, int width, int height);
 
 // Fast guided filter: linear coefficients fitted at low resolution between `guide_low` (the
 // photograph at the matte's size) and the matte, then applied to the full-resolution `guide`.
+// The defaults were chosen with `rmbg eval`: a small window and little regularisation beat a plain
+// stretch on every evaluation set; wider windows or more regularisation blur the model's edges.
 Matte upsample_guided(const Matte& low, const RgbImage& guide_low, const RgbImage& guide,
-                      int radius = 6, float epsilon = 1e-3f);
+                      int radius = 1, float epsilon = 1e-5f);
 
 // Colour of the subject alone at every pixel, so that compositing the cut-out on any background
 // shows no fringe of the old one (blur-fusion foreground estimation, two passes).

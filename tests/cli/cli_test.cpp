@@ -145,6 +145,7 @@ TEST(Cli, BatchReportsBadFilesAndFinishesTheRest) {
   write_file_atomic(in / "truncated.jpg", jpeg.substr(0, jpeg.size() / 3));
   write_file_atomic(in / "notes.png", "this is text, not a picture\n");
   write_file_atomic(in / "empty.webp", "");
+  write_file_atomic(in / "huge.jpg", test::with_claimed_size(jpeg, 60000, 60000));
   write_file_atomic(in / "readme.txt", "not an image name: ignored");
 
   const Result run = rmbg("remove " + quoted(in) + " -o " + quoted(out) + " --recursive --quiet", dir);
@@ -155,8 +156,10 @@ TEST(Cli, BatchReportsBadFilesAndFinishesTheRest) {
   EXPECT_NE(run.err.find("truncated.jpg: the jpeg data is damaged or truncated"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("notes.png: not a supported image"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("empty.webp: the file is empty"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("huge.jpg: the image is 60000x60000 (3600 megapixels); the limit is 150"),
+            std::string::npos) << run.err;
   EXPECT_EQ(run.err.find("readme.txt"), std::string::npos) << run.err;
-  EXPECT_NE(run.err.find("2 written, 0 skipped, 3 failed"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("2 written, 0 skipped, 4 failed"), std::string::npos) << run.err;
 
   // A second run skips what exists; --overwrite redoes it.
   write_file_atomic(in / "truncated.jpg", jpeg);
@@ -169,7 +172,7 @@ TEST(Cli, BatchReportsBadFilesAndFinishesTheRest) {
 
 TEST(Cli, ReadsStandardInputAndWritesStandardOutput) {
   TempDir dir;
-  const Result run = rmbg("remove - -o - --format webp < " + quoted(sample("rocket.jpg")) + "", dir);
+  const Result run = rmbg("remove - -o - --format webp < " + quoted(sample("rocket.jpg")), dir);
   ASSERT_EQ(run.status, 0) << run.err;
   const Image out = decode_image(run.out);
   EXPECT_EQ(out.format, "webp");
