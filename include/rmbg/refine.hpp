@@ -29,7 +29,6 @@ Matte upsample_guided(const Matte& low, const RgbImage& guide_low, const RgbImag
 RgbImage estimate_foreground(const RgbImage& image, const Matte& alpha);
 
 // Mean over a (2r+1)^2 window, clipped at the borders; `channels` interleaved planes.
-std::vector<float> box_mean(const std::vector<float>& src, int width, int height, int channels,
-                            int radius);
+std::vector<float> box_mean(std::vector<float> values, int width, int height, int channels, int radius);
 
 }  // namespace rmbg

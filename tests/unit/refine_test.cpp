@@ -99,8 +99,13 @@ TEST(Upsampling, GuidedFollowsTheFullResolutionEdgesBetterThanBilinear) {
   EXPECT_LT(guided, bilinear * 0.8) << "bilinear " << bilinear << ", guided " << guided;
 }
 
-TEST(ForegroundEstimation, RemovesTheOldBackgroundFromBlendedPixels) {
-  const Scene scene = make_scene(480, 360);
+// Large photographs take the wide pass on a shrunk copy: both paths must do the job.
+class ForegroundEstimation : public ::testing::TestWithParam<std::pair<int, int>> {};
+INSTANTIATE_TEST_SUITE_P(Sizes, ForegroundEstimation,
+                         ::testing::Values(std::pair{480, 360}, std::pair{2200, 1300}));
+
+TEST_P(ForegroundEstimation, RemovesTheOldBackgroundFromBlendedPixels) {
+  const Scene scene = make_scene(GetParam().first, GetParam().second);
   const RgbImage estimate = estimate_foreground(scene.image, scene.alpha);
   // Compare colours where the subject is partly transparent: the raw photograph there is a mix
   // of subject and background, which shows as a fringe on any new background.
@@ -122,7 +127,7 @@ TEST(ForegroundEstimation, RemovesTheOldBackgroundFromBlendedPixels) {
                                               << estimated_error / count;
 }
 
-TEST(ForegroundEstimation, KeepsOpaquePixelsAsTheyAre) {
+TEST(ForegroundEstimationOfOpaquePixels, KeepsThemAsTheyAre) {
   const Scene scene = make_scene(200, 150);
   const RgbImage estimate = estimate_foreground(scene.image, scene.alpha);
   const int cx = 100, cy = 75;  // the disc's centre is opaque
