@@ -33,6 +33,15 @@ std::optional<Matte> read_optional_mask(const fs::path& path) {
   return read_mask(path);
 }
 
+// Every figure of a set (or of one image) under the report's keys.
+json figures(const SetScore& s) {
+  json j{{"mae", s.mae},       {"max_f", s.max_f},   {"weighted_f", s.weighted_f},
+         {"s_measure", s.s_measure}, {"mean_e", s.mean_e}, {"max_e", s.max_e},
+         {"sad", s.sad},       {"mse", s.mse}};
+  if (s.band_sad) j["band_sad"] = *s.band_sad;
+  return j;
+}
+
 json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions& o) {
   std::vector<fs::path> images;
   for (const auto& entry : fs::directory_iterator(dir / "images"))
@@ -40,9 +49,7 @@ json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions
   std::sort(images.begin(), images.end());
 
   const RefineOptions refine = o.pipeline.refine_options(false);
-  std::vector<FCurve> curves;
-  double mae = 0, sad = 0, mse = 0, band_sad = 0;
-  int band_count = 0;
+  std::vector<ImageScore> scores;
   json per_image = json::array();
   for (const auto& path : images) {
     const std::string id = path.stem().string();
@@ -52,22 +59,18 @@ json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions
     const Image image = read_image(path, o.pipeline.decode_limits());
     const Matte prediction = remover.cut(image, refine).alpha;
     const ImageScore s = score(prediction, truth, ignore ? &*ignore : nullptr, trimap ? &*trimap : nullptr);
-    curves.push_back(s.f_curve);
-    mae += s.mae, sad += s.sad, mse += s.mse;
-    json row{{"id", id}, {"mae", s.mae}, {"max_f", s.max_f()}, {"sad", s.sad}, {"mse", s.mse}};
-    if (s.band_sad) {
-      band_sad += *s.band_sad, ++band_count;
-      row["band_sad"] = *s.band_sad;
-    }
+    scores.push_back(s);
+    // An image's figures are those of a set of one.
+    json row = figures(score_set({s}));
+    row["id"] = id;
     if (o.verbose)
-      std::fprintf(stderr, "  %-24s MAE %.4f  maxF %.4f  SAD %.2f\n", id.c_str(), s.mae, s.max_f(), s.sad);
+      std::fprintf(stderr, "  %-24s MAE %.4f  maxF %.4f  wF %.4f  S %.4f  meanE %.4f  SAD %.2f\n",
+                   id.c_str(), s.mae, s.max_f(), s.weighted_f, s.s_measure, s.mean_e(), s.sad);
     per_image.push_back(row);
   }
-  const double n = images.empty() ? 1 : static_cast<double>(images.size());
-  json result{{"images", images.size()},         {"mae", mae / n},
-              {"max_f", max_f_of_mean_curve(curves)}, {"sad", sad / n},
-              {"mse", mse / n},                  {"per_image", per_image}};
-  if (band_count) result["band_sad"] = band_sad / band_count;
+  json result = figures(score_set(scores));
+  result["images"] = images.size();
+  result["per_image"] = per_image;
   return result;
 }
 

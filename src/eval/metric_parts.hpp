@@ -1,0 +1,46 @@
+#pragma once
+// The pieces score() is built from, shared by the metric sources and not part of the public API.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "rmbg/matte.hpp"
+
+namespace rmbg::metrics {
+
+// One prediction / truth pair as the metrics read it: prediction and truth are both 0 at ignored
+// pixels, `counted` is 0 there, and `foreground` is the truth binarised at 0.5.
+struct ScoredPair {
+  int width = 0;
+  int height = 0;
+  std::vector<float> prediction;
+  std::vector<float> truth;
+  std::vector<std::uint8_t> counted;
+  std::vector<std::uint8_t> foreground;
+
+  ScoredPair(const Matte& prediction, const Matte& truth, const Matte* ignore);
+  std::size_t size() const { return prediction.size(); }
+};
+
+double weighted_f_measure(const ScoredPair& pair);
+double s_measure(const ScoredPair& pair);
+
+// --- image operations the metrics share ---
+
+enum class Border { zero, replicate };
+
+// Convolves a width x height image with kernel_x along rows, then kernel_y along columns.
+// Kernels have odd sizes and are centred.
+std::vector<double> convolve_separable(const std::vector<double>& image, int width, int height,
+                                       const std::vector<double>& kernel_x,
+                                       const std::vector<double>& kernel_y, Border border);
+
+// For each pixel, the nearest pixel where `mask` is set and the Euclidean distance to it.
+// At least one pixel must be set.
+struct NearestPixels {
+  std::vector<std::int32_t> index;
+  std::vector<double> distance;
+};
+NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int width, int height);
+
+}  // namespace rmbg::metrics
