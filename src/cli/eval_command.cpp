@@ -38,7 +38,15 @@ json figures(const SetScore& s) {
   json j{{"mae", s.mae},       {"max_f", s.max_f},   {"weighted_f", s.weighted_f},
          {"s_measure", s.s_measure}, {"mean_e", s.mean_e}, {"max_e", s.max_e},
          {"sad", s.sad},       {"mse", s.mse}};
-  if (s.band_sad) j["band_sad"] = *s.band_sad;
+  if (s.matting) {
+    const MattingErrors &whole = s.matting->whole, &band = s.matting->band;
+    j["band_sad"] = band.sad;
+    j["band_mse"] = band.mse;
+    j["gradient"] = whole.gradient;
+    j["band_gradient"] = band.gradient;
+    j["connectivity"] = whole.connectivity;
+    j["band_connectivity"] = band.connectivity;
+  }
   return j;
 }
 

@@ -6,35 +6,38 @@
 
 namespace rmbg::metrics {
 
-std::vector<double> convolve_separable(const std::vector<double>& image, int width, int height,
+template <class Pixel>
+std::vector<double> convolve_separable(const std::vector<Pixel>& image, int width, int height,
                                        const std::vector<double>& kernel_x,
                                        const std::vector<double>& kernel_y, Border border) {
   const int rx = static_cast<int>(kernel_x.size() / 2), ry = static_cast<int>(kernel_y.size() / 2);
   auto row = [width](int y) { return static_cast<std::size_t>(y) * width; };
 
-  // Along rows, through a copy of each row padded by the border rule, so the inner loop has no
-  // bounds checks. Convolution: out[x] = sum_j k[j] * in[x + r - j].
-  std::vector<double> along_rows(image.size());
+  // Rows filtered along x are kept only while the column filter needs them: a ring of 2 ry + 1
+  // rows, where row s sits in slot s mod (2 ry + 1).
+  const int ring_rows = 2 * ry + 1;
+  std::vector<double> ring(static_cast<std::size_t>(ring_rows) * width);
   std::vector<double> padded(static_cast<std::size_t>(width) + 2 * rx);
-  for (int y = 0; y < height; ++y) {
-    const double* in = &image[row(y)];
-    for (int i = 0; i < width + 2 * rx; ++i) {
-      const int x = i - rx;
-      padded[i] = x >= 0 && x < width     ? in[x]
-                  : border == Border::zero ? 0.0
-                                           : in[std::clamp(x, 0, width - 1)];
+  int next_filtered = 0;
+  // Along x, through a copy of the row padded by the border rule so the inner loop has no bounds
+  // checks. Convolution: out[x] = sum_j k[j] * in[x + r - j].
+  auto filter_row = [&](int y) {
+    const Pixel* in = &image[row(y)];
+    std::copy(in, in + width, padded.begin() + rx);
+    std::fill_n(padded.begin(), rx, border == Border::zero ? 0.0 : in[0]);
+    std::fill_n(padded.end() - rx, rx, border == Border::zero ? 0.0 : in[width - 1]);
+    double* out = &ring[row(y % ring_rows)];
+    std::fill(out, out + width, 0.0);
+    for (int j = 0; j <= 2 * rx; ++j) {
+      const double k = kernel_x[j];
+      const double* in_shifted = &padded[2 * rx - j];
+      for (int x = 0; x < width; ++x) out[x] += k * in_shifted[x];
     }
-    double* out = &along_rows[row(y)];
-    for (int x = 0; x < width; ++x) {
-      double sum = 0;
-      for (int j = 0; j <= 2 * rx; ++j) sum += kernel_x[j] * padded[x + 2 * rx - j];
-      out[x] = sum;
-    }
-  }
+  };
 
-  // Along columns, a whole row at a time.
   std::vector<double> result(image.size(), 0.0);
   for (int y = 0; y < height; ++y) {
+    for (; next_filtered <= std::min(y + ry, height - 1); ++next_filtered) filter_row(next_filtered);
     double* out = &result[row(y)];
     for (int j = 0; j <= 2 * ry; ++j) {
       int source = y + ry - j;
@@ -42,7 +45,7 @@ std::vector<double> convolve_separable(const std::vector<double>& image, int wid
         if (border == Border::zero) continue;
         source = std::clamp(source, 0, height - 1);
       }
-      const double* in = &along_rows[row(source)];
+      const double* in = &ring[row(source % ring_rows)];
       const double k = kernel_y[j];
       for (int x = 0; x < width; ++x) out[x] += k * in[x];
     }
@@ -50,27 +53,35 @@ std::vector<double> convolve_separable(const std::vector<double>& image, int wid
   return result;
 }
 
+template std::vector<double> convolve_separable(const std::vector<float>&, int, int,
+                                                const std::vector<double>&,
+                                                const std::vector<double>&, Border);
+template std::vector<double> convolve_separable(const std::vector<double>&, int, int,
+                                                const std::vector<double>&,
+                                                const std::vector<double>&, Border);
+
 // The exact Euclidean transform as two 1-D passes (Felzenszwalb & Huttenlocher, "Distance
 // transforms of sampled functions", 2012), keeping which pixel is the nearest.
 NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int width, int height) {
   constexpr int kNone = -1;
   auto at = [width](int x, int y) { return static_cast<std::size_t>(y) * width + x; };
 
-  // Pass 1: in each column, the row of the nearest set pixel of that column.
+  // Pass 1: in each column, the row of the nearest set pixel of that column; swept a row at a
+  // time, down and then up, for memory order.
   std::vector<int> column_row(mask.size(), kNone);
-  for (int x = 0; x < width; ++x) {
-    int last = kNone;
-    for (int y = 0; y < height; ++y) {
-      if (mask[at(x, y)]) last = y;
-      column_row[at(x, y)] = last;
+  std::vector<int> last(width, kNone);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      if (mask[at(x, y)]) last[x] = y;
+      column_row[at(x, y)] = last[x];
     }
-    last = kNone;
-    for (int y = height - 1; y >= 0; --y) {
-      if (mask[at(x, y)]) last = y;
+  std::fill(last.begin(), last.end(), kNone);
+  for (int y = height - 1; y >= 0; --y)
+    for (int x = 0; x < width; ++x) {
+      if (mask[at(x, y)]) last[x] = y;
       int& row = column_row[at(x, y)];
-      if (last != kNone && (row == kNone || last - y < y - row)) row = last;
+      if (last[x] != kNone && (row == kNone || last[x] - y < y - row)) row = last[x];
     }
-  }
 
   // Pass 2: along each row, the lower envelope of the parabolas (x - q)^2 + dy(q)^2 over the
   // columns q that have a set pixel.
@@ -107,6 +118,64 @@ NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int widt
     }
   }
   return nearest;
+}
+
+// Union-find over runs of set pixels along rows: far fewer runs than pixels. A region's root is
+// its first run in row-major order because unions always hang the later root under the earlier.
+std::vector<std::uint8_t> largest_region(const std::vector<std::uint8_t>& mask, int width,
+                                         int height) {
+  struct Run {
+    int y, begin, end;  // [begin, end) on row y
+  };
+  std::vector<Run> runs;
+  std::vector<std::size_t> parent;
+  auto find = [&](std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  auto unite = [&](std::size_t a, std::size_t b) {
+    a = find(a), b = find(b);
+    if (a != b) parent[std::max(a, b)] = std::min(a, b);
+  };
+
+  std::size_t previous_row_start = 0;
+  for (int y = 0; y < height; ++y) {
+    const std::uint8_t* row = &mask[static_cast<std::size_t>(y) * width];
+    const std::size_t row_start = runs.size();
+    for (int x = 0; x < width;) {
+      if (!row[x]) {
+        ++x;
+        continue;
+      }
+      const int begin = x;
+      while (x < width && row[x]) ++x;
+      runs.push_back({y, begin, x});
+      parent.push_back(runs.size() - 1);
+    }
+    // Runs of this row and the one above touch (4-connected) where their spans overlap.
+    for (std::size_t a = previous_row_start, b = row_start; a < row_start && b < runs.size();) {
+      if (runs[a].begin < runs[b].end && runs[b].begin < runs[a].end) unite(a, b);
+      if (runs[a].end < runs[b].end)
+        ++a;
+      else
+        ++b;
+    }
+    previous_row_start = row_start;
+  }
+
+  std::vector<std::uint64_t> region_size(runs.size(), 0);
+  for (std::size_t i = 0; i < runs.size(); ++i) region_size[find(i)] += runs[i].end - runs[i].begin;
+  std::size_t largest = runs.size();
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (parent[i] == i && (largest == runs.size() || region_size[i] > region_size[largest])) largest = i;
+
+  std::vector<std::uint8_t> region(mask.size(), 0);
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (find(i) == largest) {
+      auto first = region.begin() + static_cast<std::ptrdiff_t>(runs[i].y) * width;
+      std::fill(first + runs[i].begin, first + runs[i].end, 1);
+    }
+  return region;
 }
 
 }  // namespace rmbg::metrics

@@ -25,13 +25,18 @@ struct ScoredPair {
 double weighted_f_measure(const ScoredPair& pair);
 double s_measure(const ScoredPair& pair);
 
+// Per-pixel error maps, to be summed over a region.
+std::vector<double> gradient_errors(const ScoredPair& pair);      // (|grad p| - |grad g|)^2
+std::vector<double> connectivity_errors(const ScoredPair& pair);  // |phi(p) - phi(g)|
+
 // --- image operations the metrics share ---
 
 enum class Border { zero, replicate };
 
 // Convolves a width x height image with kernel_x along rows, then kernel_y along columns.
-// Kernels have odd sizes and are centred.
-std::vector<double> convolve_separable(const std::vector<double>& image, int width, int height,
+// Kernels have odd sizes and are centred. For float and double pixels.
+template <class Pixel>
+std::vector<double> convolve_separable(const std::vector<Pixel>& image, int width, int height,
                                        const std::vector<double>& kernel_x,
                                        const std::vector<double>& kernel_y, Border border);
 
@@ -42,5 +47,10 @@ struct NearestPixels {
   std::vector<double> distance;
 };
 NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int width, int height);
+
+// The largest 4-connected region of set pixels: 1 inside it, 0 elsewhere (all 0 for an empty
+// mask). Of equal regions, the one met first in row-major order.
+std::vector<std::uint8_t> largest_region(const std::vector<std::uint8_t>& mask, int width,
+                                         int height);
 
 }  // namespace rmbg::metrics

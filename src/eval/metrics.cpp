@@ -34,6 +34,24 @@ using metrics::ScoredPair;
 constexpr double kFBeta2 = 0.3;
 constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
 
+// Running sums of the errors over one region. The gradient and connectivity maps are empty when
+// not measured.
+struct ErrorSums {
+  double absolute = 0, squared = 0, gradient = 0, connectivity = 0;
+  std::uint64_t pixels = 0;
+
+  void add(double difference, const std::vector<double>& gradient_map,
+           const std::vector<double>& connectivity_map, std::size_t i) {
+    absolute += std::abs(difference);
+    squared += difference * difference;
+    if (!gradient_map.empty()) gradient += gradient_map[i], connectivity += connectivity_map[i];
+    ++pixels;
+  }
+  MattingErrors errors() const {
+    return {absolute / 1000, pixels ? squared / pixels : 0, gradient / 1000, connectivity / 1000};
+  }
+};
+
 // Counted pixels with p >= t/255 at each threshold t, split by the binarised truth.
 struct ThresholdCounts {
   std::array<std::uint64_t, kThresholds> true_positive{}, false_positive{};
@@ -106,6 +124,26 @@ Curve e_curve(const ThresholdCounts& c) {
   return curve;
 }
 
+void add_weighted(MattingErrors& sum, const MattingErrors& errors, double weight) {
+  sum.sad += weight * errors.sad;
+  sum.mse += weight * errors.mse;
+  sum.gradient += weight * errors.gradient;
+  sum.connectivity += weight * errors.connectivity;
+}
+
+// The mean of each matting figure over the images that have one.
+std::optional<MattingScore> mean_matting(const std::vector<ImageScore>& images) {
+  const auto count = std::count_if(images.begin(), images.end(), [](const ImageScore& s) { return s.matting.has_value(); });
+  if (count == 0) return std::nullopt;
+  MattingScore mean;
+  for (const ImageScore& s : images)
+    if (s.matting) {
+      add_weighted(mean.whole, s.matting->whole, 1.0 / count);
+      add_weighted(mean.band, s.matting->band, 1.0 / count);
+    }
+  return mean;
+}
+
 double curve_max(const Curve& curve) { return *std::max_element(curve.begin(), curve.end()); }
 double curve_mean(const Curve& curve) {
   return std::accumulate(curve.begin(), curve.end(), 0.0) / kThresholds;
@@ -126,21 +164,24 @@ ImageScore score(const Matte& prediction, const Matte& truth, const Matte* ignor
     throw Error(ErrorCode::invalid_argument, "prediction, ground truth, ignore mask and trimap "
                                              "must have the same size");
   const ScoredPair pair(prediction, truth, ignore);
-  double abs_sum = 0, sq_sum = 0, band_abs_sum = 0;
-  std::uint64_t counted = 0;
+  std::vector<double> gradient, connectivity;
+  if (trimap) {
+    gradient = metrics::gradient_errors(pair);
+    connectivity = metrics::connectivity_errors(pair);
+  }
+  ErrorSums whole, band;
   for (std::size_t i = 0; i < pair.size(); ++i) {
     if (!pair.counted[i]) continue;
-    const double diff = std::abs(static_cast<double>(pair.prediction[i]) - pair.truth[i]);
-    abs_sum += diff;
-    sq_sum += diff * diff;
-    if (trimap && trimap->alpha[i] > 0 && trimap->alpha[i] < 1) band_abs_sum += diff;
-    ++counted;
+    const double difference = static_cast<double>(pair.prediction[i]) - pair.truth[i];
+    whole.add(difference, gradient, connectivity, i);
+    if (trimap && trimap->alpha[i] > 0 && trimap->alpha[i] < 1)
+      band.add(difference, gradient, connectivity, i);
   }
   ImageScore s;
-  s.mae = counted ? abs_sum / counted : 0;
-  s.mse = counted ? sq_sum / counted : 0;
-  s.sad = abs_sum / 1000.0;
-  if (trimap) s.band_sad = band_abs_sum / 1000.0;
+  s.mae = whole.pixels ? whole.absolute / whole.pixels : 0;
+  s.sad = whole.errors().sad;
+  s.mse = whole.errors().mse;
+  if (trimap) s.matting = MattingScore{whole.errors(), band.errors()};
   const ThresholdCounts counts = threshold_counts(pair);
   s.f_curve = f_curve(counts);
   s.e_curve = e_curve(counts);
@@ -154,13 +195,10 @@ SetScore score_set(const std::vector<ImageScore>& images) {
   set.images = images.size();
   if (images.empty()) return set;
   Curve f{}, e{};
-  double band_sad = 0;
-  int bands = 0;
   for (const ImageScore& s : images) {
     set.mae += s.mae, set.weighted_f += s.weighted_f, set.s_measure += s.s_measure;
     set.sad += s.sad, set.mse += s.mse;
     for (int t = 0; t < kThresholds; ++t) f[t] += s.f_curve[t], e[t] += s.e_curve[t];
-    if (s.band_sad) band_sad += *s.band_sad, ++bands;
   }
   const double n = static_cast<double>(images.size());
   set.mae /= n, set.weighted_f /= n, set.s_measure /= n, set.sad /= n, set.mse /= n;
@@ -168,7 +206,7 @@ SetScore score_set(const std::vector<ImageScore>& images) {
   set.max_f = curve_max(f);
   set.mean_e = curve_mean(e);
   set.max_e = curve_max(e);
-  if (bands) set.band_sad = band_sad / bands;
+  set.matting = mean_matting(images);
   return set;
 }
 

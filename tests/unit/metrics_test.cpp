@@ -35,6 +35,17 @@ Matte disc() {
   return matte_of(40, 30, [](int x, int y) { return std::hypot(x - 20, y - 14) < 9 ? 1.0f : 0.0f; });
 }
 
+// A disc whose edge ramps from 1 to 0 over four pixels, and the trimap of that ramp.
+Matte soft_disc() {
+  return matte_of(40, 30, [](int x, int y) { return std::clamp((11 - std::hypot(x - 20, y - 14)) / 4, 0.0, 1.0); });
+}
+
+Matte band_of(const Matte& alpha) {
+  Matte trimap = alpha;
+  for (float& a : trimap.alpha) a = a > 0 && a < 1 ? 0.5f : a;
+  return trimap;
+}
+
 Matte inverted(const Matte& m) {
   Matte out = m;
   for (float& a : out.alpha) a = 1 - a;
@@ -53,7 +64,7 @@ TEST(Metrics, HandComputedCase) {
   EXPECT_NEAR(s.f_curve[127], 1.3 * (2.0 / 3) / (0.3 * 2.0 / 3 + 1), 1e-12);
   EXPECT_NEAR(s.f_curve[128], 1.3 * 0.5 / (0.3 + 0.5), 1e-12);
   EXPECT_NEAR(s.max_f(), 0.8125, 1e-12);
-  EXPECT_FALSE(s.band_sad.has_value());
+  EXPECT_FALSE(s.matting.has_value());
 }
 
 TEST(Metrics, IgnoredPixelsLeaveEveryMetric) {
@@ -84,11 +95,14 @@ TEST(Metrics, IgnoredMistakesLeaveStructureMeasuresPerfect) {
   EXPECT_NEAR(s.max_e(), 34.0 / 33, 1e-12);  // 34 counted pixels, divided by N - 1
 }
 
-TEST(Metrics, BandSadCountsTheTrimapsUnknownRegionOnly) {
+TEST(Metrics, BandErrorsCountTheTrimapsUnknownRegionOnly) {
   const Matte trimap = matte_of({0, 128 / 255.f, 128 / 255.f, 1});
   const ImageScore s = score(matte_of({0.9f, 0.5f, 0.5f, 0}), matte_of({1, 1, 0, 0}), nullptr, &trimap);
-  ASSERT_TRUE(s.band_sad.has_value());
-  EXPECT_NEAR(*s.band_sad, 0.001, 1e-9);
+  ASSERT_TRUE(s.matting.has_value());
+  EXPECT_NEAR(s.matting->band.sad, 0.001, 1e-9);
+  EXPECT_NEAR(s.matting->band.mse, 0.25, 1e-7);
+  EXPECT_NEAR(s.matting->whole.sad, 0.0011, 1e-9);
+  EXPECT_NEAR(s.matting->whole.mse, (0.01 + 0.25 + 0.25) / 4, 1e-7);
   EXPECT_NEAR(s.sad, 0.0011, 1e-9);
 }
 
@@ -104,6 +118,19 @@ TEST(Metrics, PerfectPredictionScoresPerfectly) {
   // all over N - 1 as the reference code divides.
   EXPECT_NEAR(s.max_e(), n / (n - 1), 1e-12);
   EXPECT_NEAR(s.mean_e(), (255 + 0.25) / 256 * n / (n - 1), 1e-12);
+}
+
+TEST(Metrics, PerfectAlphaMatteHasNoMattingError) {
+  const Matte truth = soft_disc();
+  const Matte trimap = band_of(truth);
+  const ImageScore s = score(truth, truth, nullptr, &trimap);
+  ASSERT_TRUE(s.matting.has_value());
+  for (const MattingErrors& e : {s.matting->whole, s.matting->band}) {
+    EXPECT_EQ(e.sad, 0);
+    EXPECT_EQ(e.mse, 0);
+    EXPECT_EQ(e.gradient, 0);
+    EXPECT_EQ(e.connectivity, 0);
+  }
 }
 
 TEST(Metrics, AllWrongPredictionScoresLow) {
@@ -273,6 +300,118 @@ TEST(EMeasure, TruthWithoutObject) {
   EXPECT_NEAR(s.e_curve[154], 4.0 / 3, 1e-12);
 }
 
+// --- matting: gradient and connectivity ---
+
+// The reference gaussgradient() as written: a kernel G(i) G'(j) built entry by entry, its half
+// size from the reference formula, normalised to unit L2 norm, its transpose for y, convolved
+// with replicated borders.
+std::vector<double> gradient_magnitude_by_definition(const Matte& m) {
+  const double sigma = 1.4, pi = std::acos(-1.0);
+  const int half = static_cast<int>(std::ceil(sigma * std::sqrt(-2 * std::log(std::sqrt(2 * pi) * sigma * 0.01))));
+  EXPECT_EQ(half, 4);
+  const int size = 2 * half + 1;
+  auto gauss = [&](double x) { return std::exp(-x * x / (2 * sigma * sigma)) / (sigma * std::sqrt(2 * pi)); };
+  auto dgauss = [&](double x) { return -x * gauss(x) / (sigma * sigma); };
+  std::vector<std::vector<double>> hx(size, std::vector<double>(size));
+  double norm = 0;
+  for (int i = 0; i < size; ++i)
+    for (int j = 0; j < size; ++j) norm += std::pow(hx[i][j] = gauss(i - half) * dgauss(j - half), 2);
+  std::vector<double> magnitude;
+  for (int y = 0; y < m.height; ++y)
+    for (int x = 0; x < m.width; ++x) {
+      double gx = 0, gy = 0;
+      for (int i = 0; i < size; ++i)
+        for (int j = 0; j < size; ++j) {
+          const float v = m.at(std::clamp(x - (j - half), 0, m.width - 1), std::clamp(y - (i - half), 0, m.height - 1));
+          gx += hx[i][j] / std::sqrt(norm) * v;
+          gy += hx[j][i] / std::sqrt(norm) * v;
+        }
+      magnitude.push_back(std::hypot(gx, gy));
+    }
+  return magnitude;
+}
+
+TEST(Gradient, MatchesTheReferenceKernelAppliedDirectly) {
+  const Matte truth = matte_of(13, 11, [](int x, int y) { return ((x * 37 + y * 91) % 101) / 100.0f; });
+  const Matte prediction = matte_of(13, 11, [](int x, int y) { return ((x * 53 + y * 17) % 89) / 88.0f; });
+  const Matte trimap = matte_of(13, 11, [](int x, int) { return x > 3 && x < 9 ? 0.5f : 0.0f; });
+  const std::vector<double> p = gradient_magnitude_by_definition(prediction), g = gradient_magnitude_by_definition(truth);
+  double whole = 0, band = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    whole += (p[i] - g[i]) * (p[i] - g[i]);
+    if (trimap.alpha[i] == 0.5f) band += (p[i] - g[i]) * (p[i] - g[i]);
+  }
+  const ImageScore s = score(prediction, truth, nullptr, &trimap);
+  EXPECT_GT(band, 0.1);
+  EXPECT_NEAR(s.matting->whole.gradient, whole / 1000, 1e-12);
+  EXPECT_NEAR(s.matting->band.gradient, band / 1000, 1e-12);
+}
+
+TEST(Gradient, FlatMattesHaveNoGradientError) {
+  const Matte trimap = matte_of(9, 9, [](int, int) { return 0.5f; });
+  const ImageScore s = score(matte_of(9, 9, [](int, int) { return 0.3f; }), matte_of(9, 9, [](int, int) { return 0.8f; }), nullptr, &trimap);
+  EXPECT_NEAR(s.matting->whole.sad, 81 * 0.5 / 1000, 1e-9);
+  EXPECT_NEAR(s.matting->whole.gradient, 0, 1e-12);
+}
+
+// Truth [1 .75 .35 .85 0], prediction [1 .75 .75 .85 0]; both reach at least [1 .75 .35 .85 0].
+// Up to t = 0.3 pixels 0-3 form the largest region: pixel 4 is out at t = 0.1 (level 0).
+// From t = 0.4 pixel 2 splits it: {0, 1} is the largest; pixels 2 and 3 get level 0.3.
+// At t = 0.8 pixel 1 drops out (level 0.7); pixel 0 stays to t = 1 (level 1).
+// Alpha less level: truth [0 .05 .05 .55 0], prediction [0 .05 .45 .55 0]; below theta = 0.15
+// counts as connected (phi = 1), so phi differs only at pixel 2: 1 against 0.55.
+TEST(Connectivity, HandComputedCase) {
+  const Matte trimap = matte_of({0.5f, 0.5f, 0.5f, 0.5f, 0.5f});
+  const ImageScore s = score(matte_of({1, 0.75f, 0.75f, 0.85f, 0}), matte_of({1, 0.75f, 0.35f, 0.85f, 0}), nullptr, &trimap);
+  EXPECT_NEAR(s.matting->whole.connectivity, 0.45 / 1000, 1e-9);
+  EXPECT_NEAR(s.matting->band.connectivity, 0.45 / 1000, 1e-9);
+}
+
+// Regions are 4-connected: the corner pixel only touches the 2x2 block diagonally, so it is
+// disconnected from the first threshold on (level 0) and the truth's 1 there counts fully
+// (phi 0) against the prediction's 0.45 (phi 0.55). With 8-connectivity it would be 0.6.
+TEST(Connectivity, RegionsAreFourConnected) {
+  const Matte truth = matte_of(3, 3, [](int x, int y) { return (x < 2 && y < 2) || (x == 2 && y == 2) ? 1.0f : 0.0f; });
+  Matte prediction = truth;
+  prediction.at(2, 2) = 0.45f;
+  const Matte trimap = matte_of(3, 3, [](int, int) { return 0.0f; });
+  const ImageScore s = score(prediction, truth, nullptr, &trimap);
+  EXPECT_NEAR(s.matting->whole.connectivity, 0.55 / 1000, 1e-9);
+  EXPECT_EQ(s.matting->band.connectivity, 0);  // no band in this trimap
+}
+
+// A U (9 pixels) whose arms only meet on its bottom row, and a bar of 8 apart from it; the
+// prediction has the bar at 0.45. The U is the largest region at every threshold, so the bar
+// drops out at t = 0.1 (level 0): phi 0 for the truth, 0.55 for the prediction, on 8 pixels.
+// Were an arm not joined, the bar would be the largest region up to 0.4 (0.6 per pixel).
+TEST(Connectivity, RegionsJoinThroughLaterRows) {
+  auto in_u = [](int x, int y) { return (y <= 2 && (x == 0 || x == 4)) || (y == 2 && x <= 4); };
+  const Matte truth = matte_of(7, 8, [&](int x, int y) { return in_u(x, y) || x == 6 ? 1.0f : 0.0f; });
+  Matte prediction = truth;
+  for (int y = 0; y < 8; ++y) prediction.at(6, y) = 0.45f;
+  const Matte trimap = matte_of(7, 8, [](int, int) { return 0.0f; });
+  EXPECT_NEAR(score(prediction, truth, nullptr, &trimap).matting->whole.connectivity, 8 * 0.55 / 1000, 1e-9);
+}
+
+// Wrong inside an ignored square, right elsewhere: with prediction and truth both 0 there, no
+// gradient or connectivity error reaches the pixels around it.
+TEST(Matting, IgnoredPixelsSpreadNoError) {
+  const Matte truth = soft_disc();
+  Matte prediction = truth;
+  const Matte ignore = matte_of(40, 30, [](int x, int y) { return x >= 12 && x < 18 && y >= 10 && y < 16 ? 1.0f : 0.0f; });
+  for (std::size_t i = 0; i < prediction.alpha.size(); ++i)
+    if (ignore.alpha[i] > 0) prediction.alpha[i] = 1 - truth.alpha[i] * 0.5f;
+  const Matte trimap = band_of(truth);
+
+  const MattingErrors seen = score(prediction, truth, nullptr, &trimap).matting->whole;
+  EXPECT_GT(seen.gradient, 0);
+  EXPECT_GT(seen.connectivity, 0);
+  const MattingErrors s = score(prediction, truth, &ignore, &trimap).matting->whole;
+  EXPECT_EQ(s.sad, 0);
+  EXPECT_EQ(s.gradient, 0);
+  EXPECT_EQ(s.connectivity, 0);
+}
+
 // --- a set ---
 
 TEST(SetScore, CurvesAreAveragedBeforeTakingTheirMaximumAndMean) {
@@ -281,7 +420,7 @@ TEST(SetScore, CurvesAreAveragedBeforeTakingTheirMaximumAndMean) {
   a.e_curve[10] = 1.0, b.e_curve[10] = 0.5, b.e_curve[30] = 1.0;
   a.mae = 0.1, b.mae = 0.3;
   a.weighted_f = 0.5, b.weighted_f = 0.7;
-  a.band_sad = 4.0;
+  a.matting = MattingScore{{1, 2, 3, 4}, {5, 6, 7, 8}};
   const SetScore s = score_set({a, b});
   EXPECT_EQ(s.images, 2u);
   EXPECT_DOUBLE_EQ(s.max_f, 0.5);  // not the mean of the maxima (1.0)
@@ -289,8 +428,13 @@ TEST(SetScore, CurvesAreAveragedBeforeTakingTheirMaximumAndMean) {
   EXPECT_DOUBLE_EQ(s.mean_e, 1.25 / 256);
   EXPECT_DOUBLE_EQ(s.mae, 0.2);
   EXPECT_DOUBLE_EQ(s.weighted_f, 0.6);
-  ASSERT_TRUE(s.band_sad.has_value());
-  EXPECT_DOUBLE_EQ(*s.band_sad, 4.0);  // over the images that have a band
+  // Matting figures are the mean over the images that have them.
+  ASSERT_TRUE(s.matting.has_value());
+  EXPECT_DOUBLE_EQ(s.matting->whole.sad, 1);
+  EXPECT_DOUBLE_EQ(s.matting->whole.connectivity, 4);
+  EXPECT_DOUBLE_EQ(s.matting->band.mse, 6);
+  EXPECT_DOUBLE_EQ(s.matting->band.gradient, 7);
+  EXPECT_FALSE(score_set({b}).matting.has_value());
 }
 
 TEST(Metrics, SizesMustMatch) {
