@@ -22,62 +22,40 @@ std::vector<double> gaussian_7_sigma_5() {
   return kernel;
 }
 
-// Sample mean and unbiased variance over the pixels `take` accepts, in two passes for accuracy.
-struct Moments {
-  double count = 0, mean = 0, variance = 0;
-};
-
-template <class Value, class Take>
-Moments moments(std::size_t size, Value value, Take take) {
-  Moments m;
-  for (std::size_t i = 0; i < size; ++i)
-    if (take(i)) m.count += 1, m.mean += value(i);
-  if (m.count == 0) return m;
-  m.mean /= m.count;
-  for (std::size_t i = 0; i < size; ++i)
-    if (take(i)) m.variance += (value(i) - m.mean) * (value(i) - m.mean);
-  m.variance = m.count > 1 ? m.variance / (m.count - 1) : 0;
-  return m;
-}
-
-// Object-aware similarity of the prediction over one region of the truth (Fan et al., eq. 5).
-double object_similarity(const Moments& m) {
-  return 2 * m.mean / (m.mean * m.mean + 1 + std::sqrt(m.variance) + kEpsilon);
-}
-
-// Region-aware part: the truth's foreground centroid splits the image into four quadrants,
-// compared by an SSIM without constants and weighted by their share of the counted pixels.
-double region_similarity(const ScoredPair& pair) {
-  const std::size_t w = pair.width;
-  double row_sum = 0, column_sum = 0, foreground = 0;
-  for (std::size_t i = 0; i < pair.size(); ++i)
-    if (pair.counted[i] && pair.foreground[i]) {
-      row_sum += static_cast<double>(i / w), column_sum += static_cast<double>(i % w);
-      foreground += 1;
+// Calls f(i, x, y) for every counted pixel.
+template <class F>
+void for_each_counted(const ScoredPair& pair, F f) {
+  for (int y = 0; y < pair.height; ++y)
+    for (int x = 0; x < pair.width; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * pair.width + x;
+      if (pair.counted[i]) f(i, x, y);
     }
-  // 0-based mean rounded half to even, plus one: the top-left quadrant includes the centroid's
-  // row and column, as MATLAB's 1:X does.
-  const auto split_x = static_cast<std::size_t>(std::nearbyint(column_sum / foreground)) + 1;
-  const auto split_y = static_cast<std::size_t>(std::nearbyint(row_sum / foreground)) + 1;
-  auto quadrant = [&](std::size_t i) { return (i / w >= split_y ? 2 : 0) + (i % w >= split_x ? 1 : 0); };
+}
 
+// Object-aware similarity of values with this mean and unbiased variance (Fan et al., eq. 5).
+double object_similarity(double mean, double variance) {
+  return 2 * mean / (mean * mean + 1 + std::sqrt(variance) + kEpsilon);
+}
+
+// Region-aware part: the quadrants split after the truth's foreground centroid, compared by an
+// SSIM without constants and weighted by their share of the counted pixels.
+double region_similarity(const ScoredPair& pair, int split_x, int split_y) {
+  auto quadrant = [&](int x, int y) { return (y >= split_y ? 2 : 0) + (x >= split_x ? 1 : 0); };
   struct Sums {
     double count = 0, p = 0, g = 0, pp = 0, gg = 0, pg = 0;
   };
   std::array<Sums, 4> q{};
-  for (std::size_t i = 0; i < pair.size(); ++i)
-    if (pair.counted[i]) {
-      Sums& s = q[quadrant(i)];
-      s.count += 1, s.p += pair.prediction[i], s.g += pair.foreground[i];
-    }
+  for_each_counted(pair, [&](std::size_t i, int x, int y) {
+    Sums& s = q[quadrant(x, y)];
+    s.count += 1, s.p += pair.prediction[i], s.g += pair.foreground[i];
+  });
   for (Sums& s : q)
     if (s.count > 0) s.p /= s.count, s.g /= s.count;  // now the means
-  for (std::size_t i = 0; i < pair.size(); ++i)
-    if (pair.counted[i]) {
-      Sums& s = q[quadrant(i)];
-      const double dp = pair.prediction[i] - s.p, dg = pair.foreground[i] - s.g;
-      s.pp += dp * dp, s.gg += dg * dg, s.pg += dp * dg;
-    }
+  for_each_counted(pair, [&](std::size_t i, int x, int y) {
+    Sums& s = q[quadrant(x, y)];
+    const double dp = pair.prediction[i] - s.p, dg = pair.foreground[i] - s.g;
+    s.pp += dp * dp, s.gg += dg * dg, s.pg += dp * dg;
+  });
 
   double total = 0, score = 0;
   for (const Sums& s : q) total += s.count;
@@ -120,7 +98,7 @@ double weighted_f_measure(const ScoredPair& pair) {
     if (!pair.counted[i]) continue;
     if (pair.foreground[i])
       foreground_error += std::min(error[i], blurred[i]);
-    else
+    else if (error[i] > 0)
       false_positive += error[i] * (2 - std::exp(std::log(0.5) / 5 * nearest.distance[i]));
   }
   const double recall = 1 - foreground_error / foreground;
@@ -130,24 +108,36 @@ double weighted_f_measure(const ScoredPair& pair) {
 }
 
 double s_measure(const ScoredPair& pair) {
-  const std::size_t n = pair.size();
-  auto prediction = [&](std::size_t i) { return static_cast<double>(pair.prediction[i]); };
-  auto counted = [&](std::size_t i) { return pair.counted[i] != 0; };
-  auto in_foreground = [&](std::size_t i) { return pair.counted[i] && pair.foreground[i]; };
-  auto in_background = [&](std::size_t i) { return pair.counted[i] && !pair.foreground[i]; };
-
-  const Moments all = moments(n, prediction, counted);
-  const Moments object = moments(n, prediction, in_foreground);
-  if (all.count == 0) return 0;
+  // Indexed by the binarised truth: [0] background, [1] object.
+  std::array<double, 2> count{}, sum{}, squares{};
+  double row_sum = 0, column_sum = 0;
+  for_each_counted(pair, [&](std::size_t i, int x, int y) {
+    const int object = pair.foreground[i];
+    count[object] += 1, sum[object] += pair.prediction[i];
+    if (object) row_sum += y, column_sum += x;
+  });
+  const double total = count[0] + count[1];
+  if (total == 0) return 0;
   // No object, or nothing but object: how much of the prediction agrees.
-  if (object.count == 0) return 1 - all.mean;
-  if (object.count == all.count) return all.mean;
+  if (count[1] == 0) return 1 - sum[0] / total;
+  if (count[0] == 0) return sum[1] / total;
 
-  const Moments background = moments(n, [&](std::size_t i) { return 1 - prediction(i); }, in_background);
-  const double share = object.count / all.count;
-  const double object_score =
-      share * object_similarity(object) + (1 - share) * object_similarity(background);
-  return std::max(0.0, 0.5 * object_score + 0.5 * region_similarity(pair));
+  const std::array<double, 2> mean{sum[0] / count[0], sum[1] / count[1]};
+  for_each_counted(pair, [&](std::size_t i, int, int) {
+    const int object = pair.foreground[i];
+    squares[object] += (pair.prediction[i] - mean[object]) * (pair.prediction[i] - mean[object]);
+  });
+  auto variance = [&](int object) { return count[object] > 1 ? squares[object] / (count[object] - 1) : 0.0; };
+  // The background is scored on 1 - p: the same spread about the mean 1 - mean.
+  const double share = count[1] / total;
+  const double object_score = share * object_similarity(mean[1], variance(1)) +
+                              (1 - share) * object_similarity(1 - mean[0], variance(0));
+
+  // 0-based centroid rounded half to even, plus one: the top-left quadrant includes the
+  // centroid's row and column, as MATLAB's 1:X does.
+  const int split_x = static_cast<int>(std::nearbyint(column_sum / count[1])) + 1;
+  const int split_y = static_cast<int>(std::nearbyint(row_sum / count[1])) + 1;
+  return std::max(0.0, 0.5 * object_score + 0.5 * region_similarity(pair, split_x, split_y));
 }
 
 }  // namespace rmbg::metrics
