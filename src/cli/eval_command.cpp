@@ -100,17 +100,30 @@ int run_eval(const EvalOptions& o) {
   const Engine engine(spec, o.pipeline.engine_options());
   const Remover remover(engine);
   json report{{"model", spec.name}, {"refine", o.pipeline.refine}, {"sets", json::object()}};
-  std::printf("%-28s %6s %8s %8s %9s %9s\n", "set", "images", "MAE", "maxF", "SAD", "bandSAD");
+  // Every set as it finishes; then the matting errors of the sets with a true alpha.
+  std::printf("%-25s %6s %8s %8s %8s %8s %8s %9s\n", "set", "images", "MAE", "maxF", "wF", "S", "meanE", "SAD");
+  std::vector<std::string> matting_sets;
   for (const auto& dir : sets) {
     const std::string name = dir.filename().string();
     if (o.verbose) std::fprintf(stderr, "%s\n", name.c_str());
     const json r = evaluate_set(dir, remover, o);
-    char band[16] = "";
-    if (r.contains("band_sad")) std::snprintf(band, sizeof band, "%.2f", r["band_sad"].get<double>());
-    std::printf("%-28s %6zu %8.4f %8.4f %9.2f %9s\n", name.c_str(), r["images"].get<size_t>(),
-                r["mae"].get<double>(), r["max_f"].get<double>(), r["sad"].get<double>(), band);
+    std::printf("%-25s %6zu %8.4f %8.4f %8.4f %8.4f %8.4f %9.2f\n", name.c_str(), r["images"].get<size_t>(),
+                r["mae"].get<double>(), r["max_f"].get<double>(), r["weighted_f"].get<double>(),
+                r["s_measure"].get<double>(), r["mean_e"].get<double>(), r["sad"].get<double>());
     std::fflush(stdout);
+    if (r.contains("band_sad")) matting_sets.push_back(name);
     report["sets"][name] = r;
+  }
+  if (!matting_sets.empty()) {
+    std::printf("\n%-25s %9s %9s %9s %9s %9s %9s %9s\n", "true alpha set", "bandSAD", "MSE", "bandMSE",
+                "grad", "bandGrad", "conn", "bandConn");
+    for (const std::string& name : matting_sets) {
+      const json& r = report["sets"][name];
+      std::printf("%-25s %9.2f %9.4f %9.4f %9.2f %9.2f %9.2f %9.2f\n", name.c_str(), r["band_sad"].get<double>(),
+                  r["mse"].get<double>(), r["band_mse"].get<double>(), r["gradient"].get<double>(),
+                  r["band_gradient"].get<double>(), r["connectivity"].get<double>(),
+                  r["band_connectivity"].get<double>());
+    }
   }
   if (!o.json_file.empty()) write_file_atomic(o.json_file, report.dump(2) + "\n");
   return 0;
