@@ -19,10 +19,11 @@ using Curve = std::array<double, kThresholds>;
 
 // Errors of an alpha matte over one region: the whole image or the trimap's unknown band.
 struct MattingErrors {
-  double sad = 0;           // sum |p - g| / 1000
-  double mse = 0;           // mean (p - g)^2
-  double gradient = 0;      // sum (|grad p| - |grad g|)^2 / 1000, derivative-of-Gaussian sigma 1.4
-  double connectivity = 0;  // sum |phi(p) - phi(g)| / 1000, Rhemann et al. 2009, step 0.1, theta 0.15
+  double sad = 0;       // sum |p - g| / 1000
+  double mse = 0;       // mean (p - g)^2
+  double gradient = 0;  // sum (|grad p| - |grad g|)^2 / 1000, derivative-of-Gaussian sigma 1.4
+  double connectivity =
+      0;  // sum |phi(p) - phi(g)| / 1000, Rhemann et al. 2009, step 0.1, theta 0.15
 };
 
 // Only for a true alpha matte, i.e. where a trimap comes with the truth.
@@ -32,13 +33,13 @@ struct MattingScore {
 };
 
 struct ImageScore {
-  double mae = 0;         // mean |p - g|
-  double sad = 0;         // sum |p - g| / 1000
-  double mse = 0;         // mean (p - g)^2
-  Curve f_curve{};        // F-measure, beta^2 = 0.3
-  double weighted_f = 0;  // Margolin et al. 2014, beta^2 = 1
-  double s_measure = 0;   // Fan et al. 2017, alpha = 0.5
-  Curve e_curve{};        // E-measure (enhanced alignment), Fan et al. 2018
+  double mae = 0;                       // mean |p - g|
+  double sad = 0;                       // sum |p - g| / 1000
+  double mse = 0;                       // mean (p - g)^2
+  Curve f_curve{};                      // F-measure, beta^2 = 0.3
+  double weighted_f = 0;                // Margolin et al. 2014, beta^2 = 1
+  double s_measure = 0;                 // Fan et al. 2017, alpha = 0.5
+  Curve e_curve{};                      // E-measure (enhanced alignment), Fan et al. 2018
   std::optional<MattingScore> matting;  // with a trimap only
   double max_f() const;
   double mean_e() const;

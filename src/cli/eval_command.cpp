@@ -66,7 +66,8 @@ json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions
     const auto trimap = read_optional_mask(dir / "trimap" / (id + ".png"));
     const Image image = read_image(path, o.pipeline.decode_limits());
     const Matte prediction = remover.cut(image, refine).alpha;
-    const ImageScore s = score(prediction, truth, ignore ? &*ignore : nullptr, trimap ? &*trimap : nullptr);
+    const ImageScore s =
+        score(prediction, truth, ignore ? &*ignore : nullptr, trimap ? &*trimap : nullptr);
     scores.push_back(s);
     // An image's figures are those of a set of one.
     json row = figures(score_set({s}));
@@ -101,28 +102,30 @@ int run_eval(const EvalOptions& o) {
   const Remover remover(engine);
   json report{{"model", spec.name}, {"refine", o.pipeline.refine}, {"sets", json::object()}};
   // Every set as it finishes; then the matting errors of the sets with a true alpha.
-  std::printf("%-25s %6s %8s %8s %8s %8s %8s %9s\n", "set", "images", "MAE", "maxF", "wF", "S", "meanE", "SAD");
+  std::printf("%-25s %6s %8s %8s %8s %8s %8s %9s\n", "set", "images", "MAE", "maxF", "wF", "S",
+              "meanE", "SAD");
   std::vector<std::string> matting_sets;
   for (const auto& dir : sets) {
     const std::string name = dir.filename().string();
     if (o.verbose) std::fprintf(stderr, "%s\n", name.c_str());
     const json r = evaluate_set(dir, remover, o);
-    std::printf("%-25s %6zu %8.4f %8.4f %8.4f %8.4f %8.4f %9.2f\n", name.c_str(), r["images"].get<size_t>(),
-                r["mae"].get<double>(), r["max_f"].get<double>(), r["weighted_f"].get<double>(),
-                r["s_measure"].get<double>(), r["mean_e"].get<double>(), r["sad"].get<double>());
+    std::printf("%-25s %6zu %8.4f %8.4f %8.4f %8.4f %8.4f %9.2f\n", name.c_str(),
+                r["images"].get<size_t>(), r["mae"].get<double>(), r["max_f"].get<double>(),
+                r["weighted_f"].get<double>(), r["s_measure"].get<double>(),
+                r["mean_e"].get<double>(), r["sad"].get<double>());
     std::fflush(stdout);
     if (r.contains("band_sad")) matting_sets.push_back(name);
     report["sets"][name] = r;
   }
   if (!matting_sets.empty()) {
-    std::printf("\n%-25s %9s %9s %9s %9s %9s %9s %9s\n", "true alpha set", "bandSAD", "MSE", "bandMSE",
-                "grad", "bandGrad", "conn", "bandConn");
+    std::printf("\n%-25s %9s %9s %9s %9s %9s %9s %9s\n", "true alpha set", "bandSAD", "MSE",
+                "bandMSE", "grad", "bandGrad", "conn", "bandConn");
     for (const std::string& name : matting_sets) {
       const json& r = report["sets"][name];
-      std::printf("%-25s %9.2f %9.4f %9.4f %9.2f %9.2f %9.2f %9.2f\n", name.c_str(), r["band_sad"].get<double>(),
-                  r["mse"].get<double>(), r["band_mse"].get<double>(), r["gradient"].get<double>(),
-                  r["band_gradient"].get<double>(), r["connectivity"].get<double>(),
-                  r["band_connectivity"].get<double>());
+      std::printf("%-25s %9.2f %9.4f %9.4f %9.2f %9.2f %9.2f %9.2f\n", name.c_str(),
+                  r["band_sad"].get<double>(), r["mse"].get<double>(), r["band_mse"].get<double>(),
+                  r["gradient"].get<double>(), r["band_gradient"].get<double>(),
+                  r["connectivity"].get<double>(), r["band_connectivity"].get<double>());
     }
   }
   if (!o.json_file.empty()) write_file_atomic(o.json_file, report.dump(2) + "\n");

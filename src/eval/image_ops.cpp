@@ -37,7 +37,8 @@ std::vector<double> convolve_separable(const std::vector<Pixel>& image, int widt
 
   std::vector<double> result(image.size(), 0.0);
   for (int y = 0; y < height; ++y) {
-    for (; next_filtered <= std::min(y + ry, height - 1); ++next_filtered) filter_row(next_filtered);
+    for (; next_filtered <= std::min(y + ry, height - 1); ++next_filtered)
+      filter_row(next_filtered);
     double* out = &result[row(y)];
     for (int j = 0; j <= 2 * ry; ++j) {
       int source = y + ry - j;
@@ -167,7 +168,8 @@ std::vector<std::uint8_t> largest_region(const std::vector<std::uint8_t>& mask, 
   for (std::size_t i = 0; i < runs.size(); ++i) region_size[find(i)] += runs[i].end - runs[i].begin;
   std::size_t largest = runs.size();
   for (std::size_t i = 0; i < runs.size(); ++i)
-    if (parent[i] == i && (largest == runs.size() || region_size[i] > region_size[largest])) largest = i;
+    if (parent[i] == i && (largest == runs.size() || region_size[i] > region_size[largest]))
+      largest = i;
 
   std::vector<std::uint8_t> region(mask.size(), 0);
   for (std::size_t i = 0; i < runs.size(); ++i)

@@ -29,8 +29,10 @@ std::vector<double> gradient_magnitude(const std::vector<float>& image, int widt
     for (double& k : *kernel) k /= std::sqrt(norm);
   }
 
-  std::vector<double> gx = convolve_separable(image, width, height, derivative, gaussian, Border::replicate);
-  const std::vector<double> gy = convolve_separable(image, width, height, gaussian, derivative, Border::replicate);
+  std::vector<double> gx =
+      convolve_separable(image, width, height, derivative, gaussian, Border::replicate);
+  const std::vector<double> gy =
+      convolve_separable(image, width, height, gaussian, derivative, Border::replicate);
   for (std::size_t i = 0; i < gx.size(); ++i) gx[i] = std::sqrt(gx[i] * gx[i] + gy[i] * gy[i]);
   return gx;
 }
@@ -40,7 +42,8 @@ std::vector<double> gradient_magnitude(const std::vector<float>& image, int widt
 std::vector<double> gradient_errors(const ScoredPair& pair) {
   const std::vector<double> p = gradient_magnitude(pair.prediction, pair.width, pair.height);
   std::vector<double> errors = gradient_magnitude(pair.truth, pair.width, pair.height);
-  for (std::size_t i = 0; i < errors.size(); ++i) errors[i] = (p[i] - errors[i]) * (p[i] - errors[i]);
+  for (std::size_t i = 0; i < errors.size(); ++i)
+    errors[i] = (p[i] - errors[i]) * (p[i] - errors[i]);
   return errors;
 }
 
@@ -68,7 +71,8 @@ std::vector<double> connectivity_errors(const ScoredPair& pair) {
 
   std::vector<double> errors(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const double connected_up_to = drop_step[i] ? (drop_step[i] - 1) / static_cast<double>(kSteps) : 1.0;
+    const double connected_up_to =
+        drop_step[i] ? (drop_step[i] - 1) / static_cast<double>(kSteps) : 1.0;
     auto phi = [&](double alpha) {
       const double above = alpha - connected_up_to;
       return 1 - (above >= kTheta ? above : 0);

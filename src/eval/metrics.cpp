@@ -116,7 +116,8 @@ Curve e_curve(const ThresholdCounts& c) {
       const double fn = foreground - tp, tn = n - predicted - fn;
       sum = tp * enhanced_alignment(1 - mean_p, 1 - mean_g) +
             fp * enhanced_alignment(1 - mean_p, -mean_g) +
-            fn * enhanced_alignment(-mean_p, 1 - mean_g) + tn * enhanced_alignment(-mean_p, -mean_g);
+            fn * enhanced_alignment(-mean_p, 1 - mean_g) +
+            tn * enhanced_alignment(-mean_p, -mean_g);
     }
     // Divided by N - 1 as in the reference code: a perfect prediction scores N / (N - 1).
     curve[t] = sum / std::max(n - 1, 1.0);
@@ -133,7 +134,8 @@ void add_weighted(MattingErrors& sum, const MattingErrors& errors, double weight
 
 // The mean of each matting figure over the images that have one.
 std::optional<MattingScore> mean_matting(const std::vector<ImageScore>& images) {
-  const auto count = std::count_if(images.begin(), images.end(), [](const ImageScore& s) { return s.matting.has_value(); });
+  const auto count = std::count_if(images.begin(), images.end(),
+                                   [](const ImageScore& s) { return s.matting.has_value(); });
   if (count == 0) return std::nullopt;
   MattingScore mean;
   for (const ImageScore& s : images)

@@ -1,6 +1,6 @@
-// Weighted F-measure and S-measure, from their papers and the reference MATLAB code's choices
-// (as PySODMetrics follows them): Gaussian 7x7 with sigma 5 and zero padding, unbiased variances,
-// centroid rounded half to even plus one, MATLAB's eps in the denominators.
+// Weighted F-measure and S-measure as PySODMetrics computes them, following the authors' MATLAB
+// code: Gaussian 7x7 with sigma 5 and zero padding, unbiased variances, the centroid rounded half
+// to even (numpy's rounding) plus one, MATLAB's eps in the denominators.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -80,7 +80,8 @@ double weighted_f_measure(const ScoredPair& pair) {
 
   const std::size_t n = pair.size();
   std::vector<double> error(n);
-  for (std::size_t i = 0; i < n; ++i) error[i] = std::abs(static_cast<double>(pair.prediction[i]) - pair.foreground[i]);
+  for (std::size_t i = 0; i < n; ++i)
+    error[i] = std::abs(static_cast<double>(pair.prediction[i]) - pair.foreground[i]);
 
   // Pixel dependency: background pixels take the error of their nearest foreground pixel so the
   // Gaussian does not blur background error into the object's edge; the foreground then keeps the
@@ -127,7 +128,9 @@ double s_measure(const ScoredPair& pair) {
     const int object = pair.foreground[i];
     squares[object] += (pair.prediction[i] - mean[object]) * (pair.prediction[i] - mean[object]);
   });
-  auto variance = [&](int object) { return count[object] > 1 ? squares[object] / (count[object] - 1) : 0.0; };
+  auto variance = [&](int object) {
+    return count[object] > 1 ? squares[object] / (count[object] - 1) : 0.0;
+  };
   // The background is scored on 1 - p: the same spread about the mean 1 - mean.
   const double share = count[1] / total;
   const double object_score = share * object_similarity(mean[1], variance(1)) +

@@ -32,14 +32,18 @@ Matte corner_object() {
 
 // A 40x30 disc well inside the frame.
 Matte disc() {
-  return matte_of(40, 30, [](int x, int y) { return std::hypot(x - 20, y - 14) < 9 ? 1.0f : 0.0f; });
+  return matte_of(40, 30,
+                  [](int x, int y) { return std::hypot(x - 20, y - 14) < 9 ? 1.0f : 0.0f; });
 }
 
-// A disc whose edge ramps from 1 to 0 over four pixels, and the trimap of that ramp.
+// A disc whose edge ramps from 1 to 0 over four pixels.
 Matte soft_disc() {
-  return matte_of(40, 30, [](int x, int y) { return std::clamp((11 - std::hypot(x - 20, y - 14)) / 4, 0.0, 1.0); });
+  return matte_of(40, 30, [](int x, int y) {
+    return std::clamp((11 - std::hypot(x - 20, y - 14)) / 4, 0.0, 1.0);
+  });
 }
 
+// The trimap of a matte: its fractional pixels are the unknown band.
 Matte band_of(const Matte& alpha) {
   Matte trimap = alpha;
   for (float& a : trimap.alpha) a = a > 0 && a < 1 ? 0.5f : a;
@@ -81,7 +85,8 @@ TEST(Metrics, IgnoredMistakesLeaveStructureMeasuresPerfect) {
   Matte prediction = truth;
   prediction.at(5, 5) = 1;  // background called object
   prediction.at(1, 1) = 0;  // object called background
-  const Matte ignore = matte_of(6, 6, [](int x, int y) { return (x == 5 && y == 5) || (x == 1 && y == 1); });
+  const Matte ignore =
+      matte_of(6, 6, [](int x, int y) { return (x == 5 && y == 5) || (x == 1 && y == 1); });
 
   const ImageScore seen = score(prediction, truth);
   EXPECT_LT(seen.weighted_f, 0.95);
@@ -97,7 +102,8 @@ TEST(Metrics, IgnoredMistakesLeaveStructureMeasuresPerfect) {
 
 TEST(Metrics, BandErrorsCountTheTrimapsUnknownRegionOnly) {
   const Matte trimap = matte_of({0, 128 / 255.f, 128 / 255.f, 1});
-  const ImageScore s = score(matte_of({0.9f, 0.5f, 0.5f, 0}), matte_of({1, 1, 0, 0}), nullptr, &trimap);
+  const ImageScore s =
+      score(matte_of({0.9f, 0.5f, 0.5f, 0}), matte_of({1, 1, 0, 0}), nullptr, &trimap);
   ASSERT_TRUE(s.matting.has_value());
   EXPECT_NEAR(s.matting->band.sad, 0.001, 1e-9);
   EXPECT_NEAR(s.matting->band.mse, 0.25, 1e-7);
@@ -156,7 +162,8 @@ TEST(Metrics, AllWrongPredictionScoresLow) {
 TEST(WeightedF, UniformErrorOnTheObject) {
   auto object = [](int x, int y) { return x >= 4 && x < 8 && y >= 4 && y < 8; };
   const Matte truth = matte_of(12, 12, [&](int x, int y) { return object(x, y) ? 1.0f : 0.0f; });
-  const Matte prediction = matte_of(12, 12, [&](int x, int y) { return object(x, y) ? 0.5f : 0.0f; });
+  const Matte prediction =
+      matte_of(12, 12, [&](int x, int y) { return object(x, y) ? 0.5f : 0.0f; });
   EXPECT_NEAR(score(prediction, truth).weighted_f, 2.0 / 3, 1e-12);
 }
 
@@ -182,7 +189,9 @@ TEST(WeightedF, FalsePositivesWeighMoreFartherFromTheObject) {
 double weighted_f_by_definition(const Matte& prediction, const Matte& truth) {
   const int w = truth.width, h = truth.height;
   auto object = [&](int x, int y) { return truth.at(x, y) >= 0.5f; };
-  auto error = [&](int x, int y) { return std::abs(prediction.at(x, y) - (object(x, y) ? 1.0 : 0.0)); };
+  auto error = [&](int x, int y) {
+    return std::abs(prediction.at(x, y) - (object(x, y) ? 1.0 : 0.0));
+  };
   std::vector<double> spread(w * h), distance(w * h);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
@@ -197,7 +206,8 @@ double weighted_f_by_definition(const Matte& prediction, const Matte& truth) {
     }
   double kernel[7][7], kernel_sum = 0;
   for (int i = 0; i < 7; ++i)
-    for (int j = 0; j < 7; ++j) kernel_sum += kernel[i][j] = std::exp(-((i - 3) * (i - 3) + (j - 3) * (j - 3)) / 50.0);
+    for (int j = 0; j < 7; ++j)
+      kernel_sum += kernel[i][j] = std::exp(-((i - 3) * (i - 3) + (j - 3) * (j - 3)) / 50.0);
   double object_error = 0, object_pixels = 0, false_positive = 0;
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
@@ -209,12 +219,14 @@ double weighted_f_by_definition(const Matte& prediction, const Matte& truth) {
       for (int i = 0; i < 7; ++i)
         for (int j = 0; j < 7; ++j) {
           const int u = x + j - 3, v = y + i - 3;
-          if (u >= 0 && u < w && v >= 0 && v < h) blurred += kernel[i][j] / kernel_sum * spread[v * w + u];
+          if (u >= 0 && u < w && v >= 0 && v < h)
+            blurred += kernel[i][j] / kernel_sum * spread[v * w + u];
         }
       object_error += std::min(error(x, y), blurred);
       object_pixels += 1;
     }
-  const double recall = 1 - object_error / object_pixels, true_positive = object_pixels - object_error;
+  const double recall = 1 - object_error / object_pixels,
+               true_positive = object_pixels - object_error;
   const double precision = true_positive / (true_positive + false_positive);
   return 2 * recall * precision / (recall + precision);
 }
@@ -222,10 +234,15 @@ double weighted_f_by_definition(const Matte& prediction, const Matte& truth) {
 // A rectangle touching the image's edge (so zero padding matters) under an uneven prediction.
 // A rectangle keeps every background pixel's nearest object pixel unique.
 TEST(WeightedF, MatchesTheDefinitionComputedByExhaustiveSearch) {
-  const Matte truth = matte_of(11, 9, [](int x, int y) { return x >= 2 && x < 7 && y < 5 ? 1.0f : 0.0f; });
-  const Matte prediction = matte_of(11, 9, [](int x, int y) { return ((x * 37 + y * 91) % 101) / 100.0f; });
-  EXPECT_NEAR(score(prediction, truth).weighted_f, weighted_f_by_definition(prediction, truth), 1e-12);
-  const Matte close = matte_of(11, 9, [&](int x, int y) { return std::clamp(truth.at(x, y) + 0.2f * prediction.at(x, y) - 0.1f, 0.0f, 1.0f); });
+  const Matte truth =
+      matte_of(11, 9, [](int x, int y) { return x >= 2 && x < 7 && y < 5 ? 1.0f : 0.0f; });
+  const Matte prediction =
+      matte_of(11, 9, [](int x, int y) { return ((x * 37 + y * 91) % 101) / 100.0f; });
+  EXPECT_NEAR(score(prediction, truth).weighted_f, weighted_f_by_definition(prediction, truth),
+              1e-12);
+  const Matte close = matte_of(11, 9, [&](int x, int y) {
+    return std::clamp(truth.at(x, y) + 0.2f * prediction.at(x, y) - 0.1f, 0.0f, 1.0f);
+  });
   EXPECT_NEAR(score(close, truth).weighted_f, weighted_f_by_definition(close, truth), 1e-12);
 }
 
@@ -236,7 +253,8 @@ TEST(WeightedF, MatchesTheDefinitionAroundACurvedObject) {
   const Matte prediction = matte_of(40, 30, [&](int x, int y) {
     return truth.at(x, y) > 0 ? 0.7f : ((x * 37 + y * 91) % 101) / 400.0f;
   });
-  EXPECT_NEAR(score(prediction, truth).weighted_f, weighted_f_by_definition(prediction, truth), 1e-12);
+  EXPECT_NEAR(score(prediction, truth).weighted_f, weighted_f_by_definition(prediction, truth),
+              1e-12);
 }
 
 TEST(WeightedF, NoObjectScoresZero) {
@@ -266,11 +284,13 @@ TEST(SMeasure, ScaledPrediction) {
 }
 
 TEST(SMeasure, TruthWithoutObjectScoresHowMuchBackgroundWasFound) {
-  EXPECT_NEAR(score(matte_of({0, 0.2f, 0.6f, 0}), matte_of({0, 0, 0, 0})).s_measure, 1 - 0.8 / 4, 1e-7);
+  EXPECT_NEAR(score(matte_of({0, 0.2f, 0.6f, 0}), matte_of({0, 0, 0, 0})).s_measure, 1 - 0.8 / 4,
+              1e-7);
   EXPECT_NEAR(score(matte_of({1, 0.2f, 0.6f, 1}), matte_of({1, 1, 1, 1})).s_measure, 2.8 / 4, 1e-7);
   // The only object pixel ignored: what remains has no object.
   const Matte ignore = matte_of({1, 0, 0, 0});
-  EXPECT_NEAR(score(matte_of({0, 0.2f, 0.6f, 0}), matte_of({1, 0, 0, 0}), &ignore).s_measure, 1 - 0.8 / 3, 1e-7);
+  EXPECT_NEAR(score(matte_of({0, 0.2f, 0.6f, 0}), matte_of({1, 0, 0, 0}), &ignore).s_measure,
+              1 - 0.8 / 3, 1e-7);
 }
 
 // --- E-measure ---
@@ -307,22 +327,27 @@ TEST(EMeasure, TruthWithoutObject) {
 // with replicated borders.
 std::vector<double> gradient_magnitude_by_definition(const Matte& m) {
   const double sigma = 1.4, pi = std::acos(-1.0);
-  const int half = static_cast<int>(std::ceil(sigma * std::sqrt(-2 * std::log(std::sqrt(2 * pi) * sigma * 0.01))));
+  const int half = static_cast<int>(
+      std::ceil(sigma * std::sqrt(-2 * std::log(std::sqrt(2 * pi) * sigma * 0.01))));
   EXPECT_EQ(half, 4);
   const int size = 2 * half + 1;
-  auto gauss = [&](double x) { return std::exp(-x * x / (2 * sigma * sigma)) / (sigma * std::sqrt(2 * pi)); };
+  auto gauss = [&](double x) {
+    return std::exp(-x * x / (2 * sigma * sigma)) / (sigma * std::sqrt(2 * pi));
+  };
   auto dgauss = [&](double x) { return -x * gauss(x) / (sigma * sigma); };
   std::vector<std::vector<double>> hx(size, std::vector<double>(size));
   double norm = 0;
   for (int i = 0; i < size; ++i)
-    for (int j = 0; j < size; ++j) norm += std::pow(hx[i][j] = gauss(i - half) * dgauss(j - half), 2);
+    for (int j = 0; j < size; ++j)
+      norm += std::pow(hx[i][j] = gauss(i - half) * dgauss(j - half), 2);
   std::vector<double> magnitude;
   for (int y = 0; y < m.height; ++y)
     for (int x = 0; x < m.width; ++x) {
       double gx = 0, gy = 0;
       for (int i = 0; i < size; ++i)
         for (int j = 0; j < size; ++j) {
-          const float v = m.at(std::clamp(x - (j - half), 0, m.width - 1), std::clamp(y - (i - half), 0, m.height - 1));
+          const float v = m.at(std::clamp(x - (j - half), 0, m.width - 1),
+                               std::clamp(y - (i - half), 0, m.height - 1));
           gx += hx[i][j] / std::sqrt(norm) * v;
           gy += hx[j][i] / std::sqrt(norm) * v;
         }
@@ -332,10 +357,13 @@ std::vector<double> gradient_magnitude_by_definition(const Matte& m) {
 }
 
 TEST(Gradient, MatchesTheReferenceKernelAppliedDirectly) {
-  const Matte truth = matte_of(13, 11, [](int x, int y) { return ((x * 37 + y * 91) % 101) / 100.0f; });
-  const Matte prediction = matte_of(13, 11, [](int x, int y) { return ((x * 53 + y * 17) % 89) / 88.0f; });
+  const Matte truth =
+      matte_of(13, 11, [](int x, int y) { return ((x * 37 + y * 91) % 101) / 100.0f; });
+  const Matte prediction =
+      matte_of(13, 11, [](int x, int y) { return ((x * 53 + y * 17) % 89) / 88.0f; });
   const Matte trimap = matte_of(13, 11, [](int x, int) { return x > 3 && x < 9 ? 0.5f : 0.0f; });
-  const std::vector<double> p = gradient_magnitude_by_definition(prediction), g = gradient_magnitude_by_definition(truth);
+  const std::vector<double> p = gradient_magnitude_by_definition(prediction),
+                            g = gradient_magnitude_by_definition(truth);
   double whole = 0, band = 0;
   for (std::size_t i = 0; i < p.size(); ++i) {
     whole += (p[i] - g[i]) * (p[i] - g[i]);
@@ -349,7 +377,8 @@ TEST(Gradient, MatchesTheReferenceKernelAppliedDirectly) {
 
 TEST(Gradient, FlatMattesHaveNoGradientError) {
   const Matte trimap = matte_of(9, 9, [](int, int) { return 0.5f; });
-  const ImageScore s = score(matte_of(9, 9, [](int, int) { return 0.3f; }), matte_of(9, 9, [](int, int) { return 0.8f; }), nullptr, &trimap);
+  const ImageScore s = score(matte_of(9, 9, [](int, int) { return 0.3f; }),
+                             matte_of(9, 9, [](int, int) { return 0.8f; }), nullptr, &trimap);
   EXPECT_NEAR(s.matting->whole.sad, 81 * 0.5 / 1000, 1e-9);
   EXPECT_NEAR(s.matting->whole.gradient, 0, 1e-12);
 }
@@ -362,7 +391,8 @@ TEST(Gradient, FlatMattesHaveNoGradientError) {
 // counts as connected (phi = 1), so phi differs only at pixel 2: 1 against 0.55.
 TEST(Connectivity, HandComputedCase) {
   const Matte trimap = matte_of({0.5f, 0.5f, 0.5f, 0.5f, 0.5f});
-  const ImageScore s = score(matte_of({1, 0.75f, 0.75f, 0.85f, 0}), matte_of({1, 0.75f, 0.35f, 0.85f, 0}), nullptr, &trimap);
+  const ImageScore s = score(matte_of({1, 0.75f, 0.75f, 0.85f, 0}),
+                             matte_of({1, 0.75f, 0.35f, 0.85f, 0}), nullptr, &trimap);
   EXPECT_NEAR(s.matting->whole.connectivity, 0.45 / 1000, 1e-9);
   EXPECT_NEAR(s.matting->band.connectivity, 0.45 / 1000, 1e-9);
 }
@@ -371,7 +401,8 @@ TEST(Connectivity, HandComputedCase) {
 // disconnected from the first threshold on (level 0) and the truth's 1 there counts fully
 // (phi 0) against the prediction's 0.45 (phi 0.55). With 8-connectivity it would be 0.6.
 TEST(Connectivity, RegionsAreFourConnected) {
-  const Matte truth = matte_of(3, 3, [](int x, int y) { return (x < 2 && y < 2) || (x == 2 && y == 2) ? 1.0f : 0.0f; });
+  const Matte truth = matte_of(
+      3, 3, [](int x, int y) { return (x < 2 && y < 2) || (x == 2 && y == 2) ? 1.0f : 0.0f; });
   Matte prediction = truth;
   prediction.at(2, 2) = 0.45f;
   const Matte trimap = matte_of(3, 3, [](int, int) { return 0.0f; });
@@ -386,11 +417,13 @@ TEST(Connectivity, RegionsAreFourConnected) {
 // Were an arm not joined, the bar would be the largest region up to 0.4 (0.6 per pixel).
 TEST(Connectivity, RegionsJoinThroughLaterRows) {
   auto in_u = [](int x, int y) { return (y <= 2 && (x == 0 || x == 4)) || (y == 2 && x <= 4); };
-  const Matte truth = matte_of(7, 8, [&](int x, int y) { return in_u(x, y) || x == 6 ? 1.0f : 0.0f; });
+  const Matte truth =
+      matte_of(7, 8, [&](int x, int y) { return in_u(x, y) || x == 6 ? 1.0f : 0.0f; });
   Matte prediction = truth;
   for (int y = 0; y < 8; ++y) prediction.at(6, y) = 0.45f;
   const Matte trimap = matte_of(7, 8, [](int, int) { return 0.0f; });
-  EXPECT_NEAR(score(prediction, truth, nullptr, &trimap).matting->whole.connectivity, 8 * 0.55 / 1000, 1e-9);
+  EXPECT_NEAR(score(prediction, truth, nullptr, &trimap).matting->whole.connectivity,
+              8 * 0.55 / 1000, 1e-9);
 }
 
 // Wrong inside an ignored square, right elsewhere: with prediction and truth both 0 there, no
@@ -398,7 +431,8 @@ TEST(Connectivity, RegionsJoinThroughLaterRows) {
 TEST(Matting, IgnoredPixelsSpreadNoError) {
   const Matte truth = soft_disc();
   Matte prediction = truth;
-  const Matte ignore = matte_of(40, 30, [](int x, int y) { return x >= 12 && x < 18 && y >= 10 && y < 16 ? 1.0f : 0.0f; });
+  const Matte ignore = matte_of(
+      40, 30, [](int x, int y) { return x >= 12 && x < 18 && y >= 10 && y < 16 ? 1.0f : 0.0f; });
   for (std::size_t i = 0; i < prediction.alpha.size(); ++i)
     if (ignore.alpha[i] > 0) prediction.alpha[i] = 1 - truth.alpha[i] * 0.5f;
   const Matte trimap = band_of(truth);
@@ -437,9 +471,7 @@ TEST(SetScore, CurvesAreAveragedBeforeTakingTheirMaximumAndMean) {
   EXPECT_FALSE(score_set({b}).matting.has_value());
 }
 
-TEST(Metrics, SizesMustMatch) {
-  EXPECT_THROW(score(Matte(2, 2), Matte(3, 2)), Error);
-}
+TEST(Metrics, SizesMustMatch) { EXPECT_THROW(score(Matte(2, 2), Matte(3, 2)), Error); }
 
 }  // namespace
 }  // namespace rmbg
