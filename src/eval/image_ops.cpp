@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 #include "metric_parts.hpp"
@@ -63,13 +62,15 @@ template std::vector<double> convolve_separable(const std::vector<double>&, int,
 
 // The exact Euclidean transform as two 1-D passes (Felzenszwalb & Huttenlocher, "Distance
 // transforms of sampled functions", 2012), keeping which pixel is the nearest.
-NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int width, int height) {
+std::vector<std::int32_t> nearest_set_pixels(const std::vector<std::uint8_t>& mask, int width,
+                                             int height) {
   constexpr int kNone = -1;
   auto at = [width](int x, int y) { return static_cast<std::size_t>(y) * width + x; };
 
   // Pass 1: in each column, the row of the nearest set pixel of that column; swept a row at a
-  // time, down and then up, for memory order.
-  std::vector<int> column_row(mask.size(), kNone);
+  // time, down and then up, for memory order. Kept in `nearest` until pass 2 replaces it.
+  std::vector<std::int32_t> nearest(mask.size(), kNone);
+  std::vector<std::int32_t>& column_row = nearest;
   std::vector<int> last(width, kNone);
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x) {
@@ -80,24 +81,24 @@ NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int widt
   for (int y = height - 1; y >= 0; --y)
     for (int x = 0; x < width; ++x) {
       if (mask[at(x, y)]) last[x] = y;
-      int& row = column_row[at(x, y)];
+      std::int32_t& row = column_row[at(x, y)];
       if (last[x] != kNone && (row == kNone || last[x] - y < y - row)) row = last[x];
     }
 
   // Pass 2: along each row, the lower envelope of the parabolas (x - q)^2 + dy(q)^2 over the
   // columns q that have a set pixel.
-  NearestPixels nearest{std::vector<std::int32_t>(mask.size()), std::vector<double>(mask.size())};
-  std::vector<int> sites(width);
+  std::vector<int> row_of(width), sites(width);
   std::vector<double> bounds(static_cast<std::size_t>(width) + 1);
   constexpr double kInfinity = std::numeric_limits<double>::infinity();
   for (int y = 0; y < height; ++y) {
+    std::copy_n(&column_row[at(0, y)], width, row_of.begin());
     auto height_at = [&](int q) {
-      const double dy = y - column_row[at(q, y)];
+      const double dy = y - row_of[q];
       return dy * dy + static_cast<double>(q) * q;
     };
     int k = -1;
     for (int q = 0; q < width; ++q) {
-      if (column_row[at(q, y)] == kNone) continue;
+      if (row_of[q] == kNone) continue;
       double s = -kInfinity;
       while (k >= 0) {
         s = (height_at(q) - height_at(sites[k])) / (2.0 * (q - sites[k]));
@@ -112,10 +113,7 @@ NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int widt
     k = 0;
     for (int x = 0; x < width; ++x) {
       while (bounds[k + 1] < x) ++k;
-      const int q = sites[k], row = column_row[at(q, y)];
-      const double dx = x - q, dy = y - row;
-      nearest.index[at(x, y)] = static_cast<std::int32_t>(at(q, row));
-      nearest.distance[at(x, y)] = std::sqrt(dx * dx + dy * dy);
+      nearest[at(x, y)] = static_cast<std::int32_t>(at(sites[k], row_of[sites[k]]));
     }
   }
   return nearest;
@@ -123,8 +121,8 @@ NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int widt
 
 // Union-find over runs of set pixels along rows: far fewer runs than pixels. A region's root is
 // its first run in row-major order because unions always hang the later root under the earlier.
-std::vector<std::uint8_t> largest_region(const std::vector<std::uint8_t>& mask, int width,
-                                         int height) {
+void largest_region(const std::vector<std::uint8_t>& mask, int width, int height,
+                    std::vector<std::uint8_t>& region) {
   struct Run {
     int y, begin, end;  // [begin, end) on row y
   };
@@ -171,13 +169,12 @@ std::vector<std::uint8_t> largest_region(const std::vector<std::uint8_t>& mask, 
     if (parent[i] == i && (largest == runs.size() || region_size[i] > region_size[largest]))
       largest = i;
 
-  std::vector<std::uint8_t> region(mask.size(), 0);
+  region.assign(mask.size(), 0);
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (find(i) == largest) {
       auto first = region.begin() + static_cast<std::ptrdiff_t>(runs[i].y) * width;
       std::fill(first + runs[i].begin, first + runs[i].end, 1);
     }
-  return region;
 }
 
 }  // namespace rmbg::metrics

@@ -55,16 +55,14 @@ std::vector<double> connectivity_errors(const ScoredPair& pair) {
   constexpr int kSteps = 10;
   constexpr double kTheta = 0.15;
   const std::size_t n = pair.size();
-  std::vector<float> both(n);
-  for (std::size_t i = 0; i < n; ++i) both[i] = std::min(pair.prediction[i], pair.truth[i]);
-
   // The step at which each pixel first falls out of the largest region; 0 while it has not.
   std::vector<std::uint8_t> drop_step(n, 0);
-  std::vector<std::uint8_t> reached(n);
+  std::vector<std::uint8_t> reached(n), source(n);
   for (int step = 1; step <= kSteps; ++step) {
     const double threshold = step / static_cast<double>(kSteps);
-    for (std::size_t i = 0; i < n; ++i) reached[i] = both[i] >= threshold;
-    const std::vector<std::uint8_t> source = largest_region(reached, pair.width, pair.height);
+    for (std::size_t i = 0; i < n; ++i)
+      reached[i] = std::min(pair.prediction[i], pair.truth[i]) >= threshold;
+    largest_region(reached, pair.width, pair.height, source);
     for (std::size_t i = 0; i < n; ++i)
       drop_step[i] = drop_step[i] || source[i] ? drop_step[i] : static_cast<std::uint8_t>(step);
   }

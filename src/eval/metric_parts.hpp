@@ -40,17 +40,15 @@ std::vector<double> convolve_separable(const std::vector<Pixel>& image, int widt
                                        const std::vector<double>& kernel_x,
                                        const std::vector<double>& kernel_y, Border border);
 
-// For each pixel, the nearest pixel where `mask` is set and the Euclidean distance to it.
-// At least one pixel must be set.
-struct NearestPixels {
-  std::vector<std::int32_t> index;
-  std::vector<double> distance;
-};
-NearestPixels nearest_set_pixels(const std::vector<std::uint8_t>& mask, int width, int height);
+// For each pixel, the index of the nearest (Euclidean) pixel where `mask` is set. At least one
+// pixel must be set.
+std::vector<std::int32_t> nearest_set_pixels(const std::vector<std::uint8_t>& mask, int width,
+                                             int height);
 
-// The largest 4-connected region of set pixels: 1 inside it, 0 elsewhere (all 0 for an empty
-// mask). Of equal regions, the one met first in row-major order.
-std::vector<std::uint8_t> largest_region(const std::vector<std::uint8_t>& mask, int width,
-                                         int height);
+// The largest 4-connected region of set pixels into `region`: 1 inside it, 0 elsewhere (all 0
+// for an empty mask). Of equal regions, the one met first in row-major order. `region` is an
+// output parameter so that repeated calls reuse its memory.
+void largest_region(const std::vector<std::uint8_t>& mask, int width, int height,
+                    std::vector<std::uint8_t>& region);
 
 }  // namespace rmbg::metrics

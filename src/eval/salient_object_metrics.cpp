@@ -79,28 +79,35 @@ double weighted_f_measure(const ScoredPair& pair) {
   if (foreground == 0) return 0;  // nothing to find: the reference code scores 0
 
   const std::size_t n = pair.size();
-  std::vector<double> error(n);
-  for (std::size_t i = 0; i < n; ++i)
-    error[i] = std::abs(static_cast<double>(pair.prediction[i]) - pair.foreground[i]);
+  auto error = [&](std::size_t i) {
+    return std::abs(static_cast<double>(pair.prediction[i]) - pair.foreground[i]);
+  };
 
   // Pixel dependency: background pixels take the error of their nearest foreground pixel so the
   // Gaussian does not blur background error into the object's edge; the foreground then keeps the
   // smaller of its own error and the blurred one.
-  const NearestPixels nearest = nearest_set_pixels(pair.foreground, pair.width, pair.height);
+  const std::vector<std::int32_t> nearest =
+      nearest_set_pixels(pair.foreground, pair.width, pair.height);
   std::vector<double> spread(n);
-  for (std::size_t i = 0; i < n; ++i) spread[i] = error[nearest.index[i]];
+  for (std::size_t i = 0; i < n; ++i) spread[i] = error(nearest[i]);
   const std::vector<double> kernel = gaussian_7_sigma_5();
   const std::vector<double> blurred =
       convolve_separable(spread, pair.width, pair.height, kernel, kernel, Border::zero);
 
   // Pixel importance: background errors weigh more the farther they are from the object.
+  const std::size_t w = pair.width;
+  auto distance_to_object = [&](std::size_t i) {
+    const double dx = static_cast<double>(i % w) - static_cast<double>(nearest[i] % w);
+    const double dy = static_cast<double>(i / w) - static_cast<double>(nearest[i] / w);
+    return std::sqrt(dx * dx + dy * dy);
+  };
   double foreground_error = 0, false_positive = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!pair.counted[i]) continue;
     if (pair.foreground[i])
-      foreground_error += std::min(error[i], blurred[i]);
-    else if (error[i] > 0)
-      false_positive += error[i] * (2 - std::exp(std::log(0.5) / 5 * nearest.distance[i]));
+      foreground_error += std::min(error(i), blurred[i]);
+    else if (error(i) > 0)
+      false_positive += error(i) * (2 - std::exp(std::log(0.5) / 5 * distance_to_object(i)));
   }
   const double recall = 1 - foreground_error / foreground;
   const double true_positive = foreground - foreground_error;
