@@ -19,11 +19,10 @@ using Curve = std::array<double, kThresholds>;
 
 // Errors of an alpha matte over one region: the whole image or the trimap's unknown band.
 struct MattingErrors {
-  double sad = 0;       // sum |p - g| / 1000
-  double mse = 0;       // mean (p - g)^2
-  double gradient = 0;  // sum (|grad p| - |grad g|)^2 / 1000, derivative-of-Gaussian sigma 1.4
-  double connectivity =
-      0;  // sum |phi(p) - phi(g)| / 1000, Rhemann et al. 2009, step 0.1, theta 0.15
+  double sad = 0;           // sum |p - g| / 1000
+  double mse = 0;           // mean (p - g)^2
+  double gradient = 0;      // sum (|grad p| - |grad g|)^2 / 1000, Gaussian derivatives, sigma 1.4
+  double connectivity = 0;  // sum |phi(p) - phi(g)| / 1000, thresholds 0.1 apart, theta 0.15
 };
 
 // Only for a true alpha matte, i.e. where a trimap comes with the truth.
