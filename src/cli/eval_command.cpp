@@ -33,6 +33,23 @@ std::optional<Matte> read_optional_mask(const fs::path& path) {
   return read_mask(path);
 }
 
+// Every figure of a set (or of one image) under the report's keys.
+json figures(const SetScore& s) {
+  json j{{"mae", s.mae},       {"max_f", s.max_f},   {"weighted_f", s.weighted_f},
+         {"s_measure", s.s_measure}, {"mean_e", s.mean_e}, {"max_e", s.max_e},
+         {"sad", s.sad},       {"mse", s.mse}};
+  if (s.matting) {
+    const MattingErrors &whole = s.matting->whole, &band = s.matting->band;
+    j["band_sad"] = band.sad;
+    j["band_mse"] = band.mse;
+    j["gradient"] = whole.gradient;
+    j["band_gradient"] = band.gradient;
+    j["connectivity"] = whole.connectivity;
+    j["band_connectivity"] = band.connectivity;
+  }
+  return j;
+}
+
 json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions& o) {
   std::vector<fs::path> images;
   for (const auto& entry : fs::directory_iterator(dir / "images"))
@@ -40,9 +57,7 @@ json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions
   std::sort(images.begin(), images.end());
 
   const RefineOptions refine = o.pipeline.refine_options(false);
-  std::vector<FCurve> curves;
-  double mae = 0, sad = 0, mse = 0, band_sad = 0;
-  int band_count = 0;
+  std::vector<ImageScore> scores;
   json per_image = json::array();
   for (const auto& path : images) {
     const std::string id = path.stem().string();
@@ -51,23 +66,20 @@ json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions
     const auto trimap = read_optional_mask(dir / "trimap" / (id + ".png"));
     const Image image = read_image(path, o.pipeline.decode_limits());
     const Matte prediction = remover.cut(image, refine).alpha;
-    const ImageScore s = score(prediction, truth, ignore ? &*ignore : nullptr, trimap ? &*trimap : nullptr);
-    curves.push_back(s.f_curve);
-    mae += s.mae, sad += s.sad, mse += s.mse;
-    json row{{"id", id}, {"mae", s.mae}, {"max_f", s.max_f()}, {"sad", s.sad}, {"mse", s.mse}};
-    if (s.band_sad) {
-      band_sad += *s.band_sad, ++band_count;
-      row["band_sad"] = *s.band_sad;
-    }
+    const ImageScore s =
+        score(prediction, truth, ignore ? &*ignore : nullptr, trimap ? &*trimap : nullptr);
+    scores.push_back(s);
+    // An image's figures are those of a set of one.
+    json row = figures(score_set({s}));
+    row["id"] = id;
     if (o.verbose)
-      std::fprintf(stderr, "  %-24s MAE %.4f  maxF %.4f  SAD %.2f\n", id.c_str(), s.mae, s.max_f(), s.sad);
+      std::fprintf(stderr, "  %-24s MAE %.4f  maxF %.4f  wF %.4f  S %.4f  meanE %.4f  SAD %.2f\n",
+                   id.c_str(), s.mae, s.max_f(), s.weighted_f, s.s_measure, s.mean_e(), s.sad);
     per_image.push_back(row);
   }
-  const double n = images.empty() ? 1 : static_cast<double>(images.size());
-  json result{{"images", images.size()},         {"mae", mae / n},
-              {"max_f", max_f_of_mean_curve(curves)}, {"sad", sad / n},
-              {"mse", mse / n},                  {"per_image", per_image}};
-  if (band_count) result["band_sad"] = band_sad / band_count;
+  json result = figures(score_set(scores));
+  result["images"] = images.size();
+  result["per_image"] = per_image;
   return result;
 }
 
@@ -89,17 +101,32 @@ int run_eval(const EvalOptions& o) {
   const Engine engine(spec, o.pipeline.engine_options());
   const Remover remover(engine);
   json report{{"model", spec.name}, {"refine", o.pipeline.refine}, {"sets", json::object()}};
-  std::printf("%-28s %6s %8s %8s %9s %9s\n", "set", "images", "MAE", "maxF", "SAD", "bandSAD");
+  // Every set as it finishes; then the matting errors of the sets with a true alpha.
+  std::printf("%-25s %6s %8s %8s %8s %8s %8s %9s\n", "set", "images", "MAE", "maxF", "wF", "S",
+              "meanE", "SAD");
+  std::vector<std::string> matting_sets;
   for (const auto& dir : sets) {
     const std::string name = dir.filename().string();
     if (o.verbose) std::fprintf(stderr, "%s\n", name.c_str());
     const json r = evaluate_set(dir, remover, o);
-    char band[16] = "";
-    if (r.contains("band_sad")) std::snprintf(band, sizeof band, "%.2f", r["band_sad"].get<double>());
-    std::printf("%-28s %6zu %8.4f %8.4f %9.2f %9s\n", name.c_str(), r["images"].get<size_t>(),
-                r["mae"].get<double>(), r["max_f"].get<double>(), r["sad"].get<double>(), band);
+    std::printf("%-25s %6zu %8.4f %8.4f %8.4f %8.4f %8.4f %9.2f\n", name.c_str(),
+                r["images"].get<size_t>(), r["mae"].get<double>(), r["max_f"].get<double>(),
+                r["weighted_f"].get<double>(), r["s_measure"].get<double>(),
+                r["mean_e"].get<double>(), r["sad"].get<double>());
     std::fflush(stdout);
+    if (r.contains("band_sad")) matting_sets.push_back(name);
     report["sets"][name] = r;
+  }
+  if (!matting_sets.empty()) {
+    std::printf("\n%-25s %9s %9s %9s %9s %9s %9s %9s\n", "true alpha set", "bandSAD", "MSE",
+                "bandMSE", "grad", "bandGrad", "conn", "bandConn");
+    for (const std::string& name : matting_sets) {
+      const json& r = report["sets"][name];
+      std::printf("%-25s %9.2f %9.4f %9.4f %9.2f %9.2f %9.2f %9.2f\n", name.c_str(),
+                  r["band_sad"].get<double>(), r["mse"].get<double>(), r["band_mse"].get<double>(),
+                  r["gradient"].get<double>(), r["band_gradient"].get<double>(),
+                  r["connectivity"].get<double>(), r["band_connectivity"].get<double>());
+    }
   }
   if (!o.json_file.empty()) write_file_atomic(o.json_file, report.dump(2) + "\n");
   return 0;
