@@ -10,7 +10,7 @@ export const testdata = process.env.RMBG_TESTDATA_DIR;
 
 // playwright-core lives in the cache that scripts/bootstrap fills, not in the repository.
 export function requireFromCache(name) {
-  return createRequire(path.join(process.env.RMBG_NODE_MODULES, 'node_modules', '.'))(name);
+  return createRequire(path.join(process.env.RMBG_NODE_DIR, 'package.json'))(name);
 }
 
 function freePort() {
