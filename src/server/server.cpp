@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,9 @@ namespace {
 // Threads beyond the inference slots and queue places, so that the page, health checks and
 // metrics are still answered while every place in the queue is taken.
 constexpr int kSpareThreads = 8;
+
+// Seconds a client is asked to wait while the model loads: loading takes a few seconds.
+constexpr const char* kRetryWhileLoading = "2";
 
 // Served with every response: the page and the API load nothing from anywhere but rmbg itself.
 const httplib::Headers kDefaultHeaders{
@@ -70,6 +74,12 @@ std::string exact_path(std::string_view path) {
 }
 
 double one_decimal(double value) { return std::round(value * 10) / 10; }
+
+std::string megabytes(std::size_t bytes) {
+  std::ostringstream text;
+  text << static_cast<double>(bytes) / (1024 * 1024);
+  return text.str();
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -151,7 +161,7 @@ class Service {
         send_error(response, e);
         if (e.code() == ErrorCode::overloaded)
           response.set_header("Retry-After", std::to_string(queue_.retry_after_seconds()));
-        if (e.code() == ErrorCode::not_ready) response.set_header("Retry-After", "2");
+        if (e.code() == ErrorCode::not_ready) response.set_header("Retry-After", kRetryWhileLoading);
       } catch (const std::exception& e) {
         send_internal_error(response, e.what());
       }
@@ -168,7 +178,7 @@ class Service {
     });
     route("GET", "/api/health", [this](const auto&, auto& response) {
       response.status = ready_ ? 200 : 503;
-      if (!ready_) response.set_header("Retry-After", "2");
+      if (!ready_) response.set_header("Retry-After", kRetryWhileLoading);
       const json body{{"status", ready_ ? "ready" : "loading"}, {"model", config_.model.name}};
       response.set_content(body.dump(), "application/json");
     });
@@ -246,7 +256,7 @@ class Service {
         return Error(code, "there is nothing at " + request.method + " " + request.path);
       case ErrorCode::upload_too_large:
         return Error(code, "the upload is larger than this server's limit of " +
-                               std::to_string(config_.max_upload_bytes / (1024 * 1024)) + " MB");
+                               megabytes(config_.max_upload_bytes) + " MB");
       default:
         return Error(code, "the request is malformed (a broken HTTP request or multipart body)");
     }
