@@ -40,7 +40,8 @@ after(async () => {
   assert.equal(await server?.stop(), 0, 'the server exits cleanly');
 });
 
-// Dispatches a real drop of `files` ({name, type, base64}) on the drop zone.
+// Drops `files` ({name, type, base64}) on the drop zone as the browser does: dragenter, dragover
+// and drop events that carry them.
 async function drop(files) {
   await page.evaluate((files) => {
     const transfer = new DataTransfer();
