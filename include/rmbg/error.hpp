@@ -16,6 +16,10 @@ enum class ErrorCode {
   model_corrupt,       // the model file does not match its SHA-256, or will not load
   fetch_failed,        // downloading or unpacking a model failed
   inference_failed,    // ONNX Runtime failed while running a model
+  upload_too_large,    // a request body over the server's upload limit
+  overloaded,          // every inference slot and queue place is taken: try again later
+  not_ready,           // the server is still loading its model: try again later
+  not_found,           // no such page or API route
 };
 
 // Stable, snake_case name of a code, as used in JSON errors ("corrupt_image").

@@ -13,6 +13,10 @@ std::string_view code_name(ErrorCode code) {
     case ErrorCode::model_corrupt: return "model_corrupt";
     case ErrorCode::fetch_failed: return "fetch_failed";
     case ErrorCode::inference_failed: return "inference_failed";
+    case ErrorCode::upload_too_large: return "upload_too_large";
+    case ErrorCode::overloaded: return "overloaded";
+    case ErrorCode::not_ready: return "not_ready";
+    case ErrorCode::not_found: return "not_found";
   }
   return "unknown";
 }

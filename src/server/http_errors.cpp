@@ -1,0 +1,54 @@
+#include "http_errors.hpp"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+namespace rmbg::server {
+namespace {
+
+void send_json_error(httplib::Response& response, int status, std::string_view code,
+                     std::string_view message) {
+  response.status = status;
+  const nlohmann::json body{{"error", {{"code", code}, {"message", message}}}};
+  response.set_content(body.dump(), "application/json");
+}
+
+}  // namespace
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_argument: return 400;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::upload_too_large: return 413;
+    case ErrorCode::unsupported_format: return 415;
+    case ErrorCode::corrupt_image:
+    case ErrorCode::image_too_large: return 422;
+    case ErrorCode::overloaded:
+    case ErrorCode::not_ready: return 503;
+    case ErrorCode::io_error:
+    case ErrorCode::model_missing:
+    case ErrorCode::model_corrupt:
+    case ErrorCode::fetch_failed:
+    case ErrorCode::inference_failed: return 500;
+  }
+  return 500;
+}
+
+ErrorCode code_of_status(int status) {
+  switch (status) {
+    case 404: return ErrorCode::not_found;
+    case 413: return ErrorCode::upload_too_large;
+    default: return ErrorCode::invalid_argument;
+  }
+}
+
+void send_error(httplib::Response& response, const Error& error) {
+  send_json_error(response, http_status(error.code()), code_name(error.code()), error.what());
+}
+
+void send_internal_error(httplib::Response& response, std::string_view message) {
+  send_json_error(response, 500, "internal_error", message);
+}
+
+}  // namespace rmbg::server

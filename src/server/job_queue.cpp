@@ -1,0 +1,63 @@
+#include "job_queue.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "rmbg/error.hpp"
+
+namespace rmbg::server {
+
+JobQueue::JobQueue(int concurrency, int capacity)
+    : concurrency_(std::max(1, concurrency)), capacity_(std::max(0, capacity)) {}
+
+void JobQueue::run(const std::function<void()>& job, std::chrono::milliseconds max_wait) {
+  {
+    std::unique_lock lock(mutex_);
+    if (running_ >= concurrency_ || !waiting_.empty()) {
+      if (static_cast<int>(waiting_.size()) >= capacity_)
+        throw Error(ErrorCode::overloaded, "the server is busy: every place in its queue is taken");
+      const std::uint64_t ticket = next_ticket_++;
+      const auto place = waiting_.insert(waiting_.end(), ticket);
+      const bool my_turn = slot_freed_.wait_for(lock, max_wait, [&] {
+        return running_ < concurrency_ && waiting_.front() == ticket;
+      });
+      waiting_.erase(place);
+      // Whoever is now first in line may be able to go: it was woken while this job was first.
+      slot_freed_.notify_all();
+      if (!my_turn)
+        throw Error(ErrorCode::overloaded,
+                    "the server is busy: no inference slot became free in time");
+    }
+    ++running_;
+  }
+  struct Release {
+    JobQueue& queue;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    ~Release() {
+      queue.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+  } release{*this};
+  job();
+}
+
+void JobQueue::finish(double seconds) {
+  {
+    std::lock_guard lock(mutex_);
+    --running_;
+    typical_job_seconds_ = 0.8 * typical_job_seconds_ + 0.2 * seconds;
+  }
+  slot_freed_.notify_all();
+}
+
+JobQueue::Counts JobQueue::counts() const {
+  std::lock_guard lock(mutex_);
+  return {running_, static_cast<int>(waiting_.size())};
+}
+
+int JobQueue::retry_after_seconds() const {
+  std::lock_guard lock(mutex_);
+  const double ahead = running_ + static_cast<double>(waiting_.size());
+  return std::max(1, static_cast<int>(std::ceil(ahead * typical_job_seconds_ / concurrency_)));
+}
+
+}  // namespace rmbg::server

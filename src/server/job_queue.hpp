@@ -1,0 +1,48 @@
+#pragma once
+// Bounds the work done at once: `concurrency` jobs run, up to `capacity` more wait their turn in
+// arrival order, and anything beyond is refused at once so that a client can come back later
+// instead of piling up behind a queue that cannot drain.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <mutex>
+
+namespace rmbg::server {
+
+class JobQueue {
+ public:
+  JobQueue(int concurrency, int capacity);
+
+  // Runs `job` on the calling thread once a slot is free. Throws Error(overloaded) without
+  // waiting when `capacity` jobs already wait, and after `max_wait` if no slot freed up by then.
+  // Exceptions from `job` pass through; its slot is released either way.
+  void run(const std::function<void()>& job, std::chrono::milliseconds max_wait);
+
+  struct Counts {
+    int running = 0;
+    int waiting = 0;
+  };
+  Counts counts() const;
+  int concurrency() const { return concurrency_; }
+  int capacity() const { return capacity_; }
+
+  // Seconds after which a refused client may expect a free slot: the queue ahead of it times the
+  // typical job length, at least one second.
+  int retry_after_seconds() const;
+
+ private:
+  void finish(double seconds);
+
+  const int concurrency_;
+  const int capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable slot_freed_;
+  int running_ = 0;
+  std::list<std::uint64_t> waiting_;  // tickets, oldest first
+  std::uint64_t next_ticket_ = 0;
+  double typical_job_seconds_ = 1.0;  // moving average of finished jobs
+};
+
+}  // namespace rmbg::server

@@ -1,0 +1,55 @@
+// The API examples of the README, run as they are written (curl, Python requests, Node fetch)
+// against a real `rmbg serve`, with only its address changed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, execSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { pngHeader, startServer, testdata } from './support.mjs';
+
+function apiSection() {
+  const readme = readFileSync(path.join(process.env.RMBG_SOURCE_DIR, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## The HTTP API');
+  assert.ok(start >= 0, 'the README has a section "The HTTP API"');
+  const end = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+test('the API examples of the README work as written', async () => {
+  const blocks = [...apiSection().matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, language, code]) => ({ language, code }));
+  const curlLines = blocks.filter((b) => b.language === 'sh').flatMap((b) => b.code.split('\n'))
+    .filter((line) => line.startsWith('curl '));
+  const python = blocks.filter((b) => b.language === 'python');
+  const javascript = blocks.filter((b) => b.language === 'js');
+  assert.equal(curlLines.length, 3);
+  assert.equal(python.length, 1);
+  assert.equal(javascript.length, 1);
+
+  const server = await startServer();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rmbg-readme-'));
+  try {
+    // A product shot: the coffee cup sample (600x400, the cup in the middle), as a JPEG.
+    execFileSync('vips', ['copy', path.join(testdata, 'coffee.png'), path.join(dir, 'product.jpg')]);
+    const here = (code) => code.replaceAll('http://localhost:8000', server.url);
+    for (const line of curlLines) execSync(here(line), { cwd: dir });
+    writeFileSync(path.join(dir, 'example.py'), here(python[0].code));
+    execFileSync('python3', ['example.py'], { cwd: dir });
+    writeFileSync(path.join(dir, 'example.mjs'), here(javascript[0].code));
+    execFileSync(process.execPath, ['example.mjs'], { cwd: dir });
+
+    const output = (name) => readFileSync(path.join(dir, name));
+    assert.deepEqual(pngHeader(output('result.png')), { width: 600, height: 400, depth: 8, colourType: 6 });
+    assert.deepEqual(pngHeader(output('mask.png')), { width: 600, height: 400, depth: 8, colourType: 0 });
+    assert.deepEqual([...output('blue.jpg').subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG');
+    const white = pngHeader(output('white.png'));
+    assert.equal(white.colourType, 2, 'on white: no transparency left');
+    assert.ok(white.width * white.height < 600 * 400, 'cropped to the cup');
+    const webp = output('result.webp');
+    assert.equal(webp.subarray(0, 4).toString('latin1') + webp.subarray(8, 12).toString('latin1'), 'RIFFWEBP');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(await server.stop(), 0);
+  }
+});

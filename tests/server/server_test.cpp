@@ -1,0 +1,481 @@
+// `rmbg serve` run as a user runs it, on loopback, with the real model: the API, its errors, the
+// queue, metrics, timeouts and shutdown.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "rmbg/files.hpp"
+#include "rmbg/image.hpp"
+#include "server_process.hpp"
+#include "support.hpp"
+
+namespace rmbg {
+namespace {
+
+using nlohmann::json;
+using test::sample;
+using test::ServerProcess;
+using test::TempDir;
+using Clock = std::chrono::steady_clock;
+using Fields = std::vector<std::pair<std::string, std::string>>;
+namespace fs = std::filesystem;
+
+// The multipart form of POST /remove-bg: the photograph as `image`, then the option fields.
+httplib::MultipartFormDataItems form(const std::string& image, const Fields& fields = {},
+                                     const std::string& filename = "photo.jpg") {
+  httplib::MultipartFormDataItems items{{"image", image, filename, "application/octet-stream"}};
+  for (const auto& [name, value] : fields) items.push_back({name, value, "", ""});
+  return items;
+}
+
+httplib::Result post(const ServerProcess& server, const std::string& image, const Fields& fields = {}) {
+  return server.client().Post("/remove-bg", form(image, fields));
+}
+
+std::string rocket() { return read_file(sample("rocket.jpg")); }  // 640x427
+
+vips::VImage decoded(const std::string& bytes) {
+  init_vips();
+  return vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "").copy_memory();
+}
+
+// A JPEG whose header says 60000x60000 while its data is a few hundred bytes.
+std::string jpeg_claiming_60000_square() {
+  std::string jpeg = test::to_bytes(vips::VImage::black(16, 16).cast(VIPS_FORMAT_UCHAR), ".jpg");
+  const auto frame = jpeg.find("\xff\xc0");  // start of frame: length(2) precision(1) height(2) width(2)
+  EXPECT_NE(frame, std::string::npos);
+  for (const size_t at : {frame + 5, frame + 7}) jpeg[at] = static_cast<char>(0xea), jpeg[at + 1] = 0x60;
+  return jpeg;
+}
+
+void expect_json_error(const httplib::Result& response, int status, const std::string& code,
+                       const std::string& message_part, const std::string& what) {
+  ASSERT_TRUE(response) << what;
+  EXPECT_EQ(response->status, status) << what << ": " << response->body;
+  EXPECT_EQ(response->get_header_value("Content-Type"), "application/json") << what;
+  const json body = json::parse(response->body, nullptr, false);
+  ASSERT_TRUE(body.contains("error")) << what << ": " << response->body;
+  EXPECT_EQ(body["error"]["code"], code) << what;
+  const std::string message = body["error"]["message"];
+  EXPECT_NE(message.find(message_part), std::string::npos) << what << ": " << message;
+}
+
+// One sample of a metric from the Prometheus text: `name{labels} value`; 0 when absent.
+double metric(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST(Server, AnswersTheReadmeRequestWithAnRgbaPngKeepingExif) {
+  ServerProcess server;
+  vips::VImage photo = decoded(rocket()).copy();
+  photo.set("exif-ifd0-Make", "TestCam");
+  photo.set("exif-ifd2-DateTimeOriginal", "2026:11:26 10:00:00");
+  const auto response = post(server, test::to_bytes(photo, ".jpg"));
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200) << response->body;
+  EXPECT_EQ(response->get_header_value("Content-Type"), "image/png");
+  const vips::VImage out = decoded(response->body);
+  EXPECT_EQ(out.width(), 640);
+  EXPECT_EQ(out.height(), 427);
+  EXPECT_EQ(out.bands(), 4);
+  EXPECT_EQ(out.format(), VIPS_FORMAT_UCHAR);
+  EXPECT_EQ(out.extract_band(3).min(), 0);
+  EXPECT_EQ(out.extract_band(3).max(), 255);
+  ASSERT_NE(out.get_typeof("exif-ifd0-Make"), 0u);
+  EXPECT_EQ(std::string(out.get_string("exif-ifd0-Make")).rfind("TestCam", 0), 0u);
+  EXPECT_EQ(std::string(out.get_string("exif-ifd2-DateTimeOriginal")).rfind("2026:11:26 10:00:00", 0), 0u);
+}
+
+TEST(Server, EveryOptionShapesTheOutput) {
+  ServerProcess server;
+  const std::string rocket_photo = rocket();
+  const std::string coffee_photo = read_file(sample("coffee.png"));  // 600x400, a cup in the middle
+  std::map<std::string, std::string> outputs;
+  struct Case {
+    std::string name;
+    const std::string& photo;
+    Fields fields;
+    std::string media_type;
+    int bands;
+    VipsBandFormat format;
+  };
+  const std::vector<Case> cases{
+      {"webp", rocket_photo, {{"format", "webp"}}, "image/webp", 4, VIPS_FORMAT_UCHAR},
+      {"jpeg on blue", rocket_photo, {{"format", "jpeg"}, {"bg", "#438edb"}, {"quality", "95"}}, "image/jpeg", 3,
+       VIPS_FORMAT_UCHAR},
+      {"jpeg on blue, low quality", rocket_photo, {{"format", "jpeg"}, {"bg", "#438edb"}, {"quality", "20"}},
+       "image/jpeg", 3, VIPS_FORMAT_UCHAR},
+      {"mask of the named model", rocket_photo, {{"type", "mask"}, {"model", "isnet"}}, "image/png", 1,
+       VIPS_FORMAT_UCHAR},
+      {"16-bit", rocket_photo, {{"depth", "16"}}, "image/png", 4, VIPS_FORMAT_USHORT},
+      {"cropped tight", coffee_photo, {{"crop", ""}}, "image/png", 4, VIPS_FORMAT_UCHAR},
+      {"cropped with a margin", coffee_photo, {{"crop", "40"}}, "image/png", 4, VIPS_FORMAT_UCHAR},
+  };
+  for (const auto& c : cases) {
+    const auto response = post(server, c.photo, c.fields);
+    ASSERT_TRUE(response) << c.name;
+    ASSERT_EQ(response->status, 200) << c.name << ": " << response->body;
+    EXPECT_EQ(response->get_header_value("Content-Type"), c.media_type) << c.name;
+    const vips::VImage out = decoded(response->body);
+    EXPECT_EQ(out.bands(), c.bands) << c.name;
+    EXPECT_EQ(out.format(), c.format) << c.name;
+    outputs[c.name] = response->body;
+  }
+
+  const vips::VImage mask = decoded(outputs["mask of the named model"]);
+  EXPECT_EQ(mask.width(), 640);
+  EXPECT_EQ(mask.min(), 0);
+  EXPECT_EQ(mask.max(), 255);
+  // Where the mask says background, the JPEG shows the colour asked for.
+  int x = 0, y = 0;
+  mask.min(vips::VImage::option()->set("x", &x)->set("y", &y));
+  const std::vector<double> pixel = decoded(outputs["jpeg on blue"]).getpoint(x, y);
+  EXPECT_NEAR(pixel[0], 0x43, 12);
+  EXPECT_NEAR(pixel[1], 0x8e, 12);
+  EXPECT_NEAR(pixel[2], 0xdb, 12);
+  EXPECT_LT(outputs["jpeg on blue, low quality"].size(), outputs["jpeg on blue"].size());
+  EXPECT_EQ(decoded(outputs["16-bit"]).extract_band(3).max(), 65535);
+
+  const vips::VImage tight = decoded(outputs["cropped tight"]);
+  const vips::VImage margin = decoded(outputs["cropped with a margin"]);
+  EXPECT_LT(tight.width() * tight.height(), 600 * 400);
+  EXPECT_GT(margin.width() * margin.height(), tight.width() * tight.height());
+  EXPECT_LE(margin.width(), 600);
+  EXPECT_LE(margin.height(), 400);
+}
+
+TEST(Server, MistakesGetTheRightStatusAndTheServerStaysUp) {
+  ServerProcess server;
+  const std::string photo = rocket();
+  struct Case {
+    std::string what;
+    Fields fields;
+    std::string message_part;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"unknown format", {{"format", "bmp"}}, "field 'format'"},
+           {"unknown type", {{"type", "cutout"}}, "field 'type'"},
+           {"depth 12", {{"depth", "12"}}, "depth must be 8 or 16"},
+           {"colour by an unknown name", {{"bg", "skyblue"}}, "'skyblue' is not a colour"},
+           {"negative crop", {{"crop", "-1"}}, "crop margin cannot be negative"},
+           {"crop that is no number", {{"crop", "wide"}}, "field 'crop'"},
+           {"quality 0", {{"quality", "0"}}, "quality must be between 1 and 100"},
+           {"a model this server does not run", {{"model", "nope"}}, "runs the model 'isnet'"},
+           {"16-bit JPEG", {{"depth", "16"}, {"format", "jpeg"}}, "16-bit output needs PNG"},
+           {"a mask on a colour", {{"type", "mask"}, {"bg", "white"}}, "a mask has no background"},
+           {"an unknown field", {{"size", "auto"}}, "unknown field 'size'"},
+           {"two images", {{"image", photo}}, "more than once"},
+       })
+    expect_json_error(post(server, photo, c.fields), 400, "invalid_argument", c.message_part, c.what);
+
+  auto http = server.client();
+  expect_json_error(http.Post("/remove-bg", "{\"image\": 1}", "application/json"), 400, "invalid_argument",
+                    "no image", "not a multipart form");
+  expect_json_error(http.Post("/remove-bg", httplib::MultipartFormDataItems{{"format", "png", "", ""}}), 400,
+                    "invalid_argument", "no image", "a form without the image");
+  expect_json_error(post(server, ""), 400, "invalid_argument", "empty", "an empty file");
+  expect_json_error(http.Post("/remove-bg", "--x\r\nbroken", "multipart/form-data"), 400, "invalid_argument",
+                    "malformed", "a multipart body without a boundary");
+  expect_json_error(post(server, "this is text, not a picture\n"), 415, "unsupported_format",
+                    "not a supported image", "a text file named .png");
+  expect_json_error(post(server, photo.substr(0, photo.size() / 3)), 422, "corrupt_image", "damaged or truncated",
+                    "a truncated JPEG");
+  expect_json_error(post(server, jpeg_claiming_60000_square()), 422, "image_too_large", "60000x60000",
+                    "a 60000x60000 header");
+  expect_json_error(http.Get("/no-such-page"), 404, "not_found", "/no-such-page", "an unknown page");
+
+  // A client that hangs up before its answer is written does not take the server down either.
+  {
+    httplib::Client impatient("127.0.0.1", server.port());
+    impatient.set_read_timeout(std::chrono::milliseconds(300));
+    EXPECT_FALSE(impatient.Post("/remove-bg", form(photo)));
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < deadline &&
+         json::parse(http.Get("/api/system")->body)["queue"]["running"].get<int>() > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  ASSERT_FALSE(server.has_exited()) << server.log();
+  const auto after = post(server, photo);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+  EXPECT_EQ(decoded(after->body).bands(), 4);
+}
+
+TEST(Server, AnUploadOverTheLimitGets413) {
+  ServerProcess server({"--max-upload-mb", "1"});
+  const std::string big(1'500'000, 'x');
+  expect_json_error(post(server, big), 413, "upload_too_large", "limit of 1 MB", "a 1.5 MB upload");
+  expect_json_error(post(server, "small, and still no picture"), 415, "unsupported_format", "not a supported",
+                    "a small upload after the big one");
+}
+
+TEST(Server, ConcurrentRequestsAreEachAnsweredWithTheirOwnImage) {
+  ServerProcess server;
+  struct Upload {
+    std::string file;
+    int width, height;
+  };
+  const std::vector<Upload> uploads{{"rocket.jpg", 640, 427}, {"coffee.png", 600, 400}, {"chelsea.png", 451, 300}};
+  std::atomic<bool> running{true};
+  std::atomic<int> most_waiting{0};
+  std::thread watcher([&] {
+    auto http = server.client();
+    while (running) {
+      if (const auto system = http.Get("/api/system"))
+        most_waiting = std::max(most_waiting.load(), json::parse(system->body)["queue"]["waiting"].get<int>());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  std::vector<std::future<httplib::Result>> answers;
+  for (const auto& upload : uploads)
+    answers.push_back(std::async(std::launch::async, [&server, file = upload.file] {
+      return post(server, read_file(sample(file)));
+    }));
+  for (size_t i = 0; i < uploads.size(); ++i) {
+    const auto response = answers[i].get();
+    ASSERT_TRUE(response) << uploads[i].file;
+    ASSERT_EQ(response->status, 200) << uploads[i].file << ": " << response->body;
+    const vips::VImage out = decoded(response->body);
+    EXPECT_EQ(out.width(), uploads[i].width) << uploads[i].file;
+    EXPECT_EQ(out.height(), uploads[i].height) << uploads[i].file;
+  }
+  running = false;
+  watcher.join();
+  EXPECT_GE(most_waiting, 1) << "one inference at a time: the others wait in the queue";
+}
+
+TEST(Server, AFullQueueGets503WithRetryAfterAtOnce) {
+  ServerProcess server({"--concurrency", "1", "--queue", "1"});
+  const std::string photo = rocket();
+  const auto sent = Clock::now();
+  std::vector<std::future<std::pair<httplib::Result, double>>> answers;
+  for (int i = 0; i < 4; ++i)
+    answers.push_back(std::async(std::launch::async, [&] {
+      auto response = post(server, photo);
+      return std::pair{std::move(response), std::chrono::duration<double>(Clock::now() - sent).count()};
+    }));
+  int ok = 0, busy = 0;
+  for (auto& answer : answers) {
+    const auto [response, seconds] = answer.get();
+    ASSERT_TRUE(response);
+    if (response->status == 200) {
+      ++ok;
+      continue;
+    }
+    ++busy;
+    expect_json_error(response, 503, "overloaded", "every place in its queue is taken", "a request beyond the queue");
+    EXPECT_GE(std::stoi(response->get_header_value("Retry-After")), 1);
+    EXPECT_LT(seconds, 1.5) << "a full queue answers at once, not when a slot frees up";
+  }
+  EXPECT_EQ(ok, 2) << "one running and one waiting";
+  EXPECT_EQ(busy, 2);
+}
+
+TEST(Server, ARequestThatWaitsLongerThanTheRequestTimeoutGets503) {
+  ServerProcess server({"--request-timeout", "1"});
+  const std::string photo = rocket();
+  auto first = std::async(std::launch::async, [&] { return post(server, photo); });
+  auto http = server.client();
+  while (json::parse(http.Get("/api/system")->body)["queue"]["running"].get<int>() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto started = Clock::now();
+  const auto second = post(server, photo);
+  expect_json_error(second, 503, "overloaded", "no inference slot became free in time", "a request left waiting");
+  EXPECT_TRUE(second->has_header("Retry-After"));
+  EXPECT_NEAR(std::chrono::duration<double>(Clock::now() - started).count(), 1.0, 0.5);
+  EXPECT_EQ(first.get()->status, 200);
+}
+
+TEST(Server, MetricsFollowTheRequests) {
+  ServerProcess server({"--queue", "5"});
+  auto http = server.client();
+  const std::string before = http.Get("/metrics")->body;
+  ASSERT_EQ(post(server, "not a picture")->status, 415);
+  ASSERT_EQ(post(server, rocket())->status, 200);
+  ASSERT_EQ(http.Get("/no-such-page")->status, 404);
+  const auto scraped = http.Get("/metrics");
+  EXPECT_EQ(scraped->get_header_value("Content-Type"), "text/plain; version=0.0.4");
+  const std::string& after = scraped->body;
+
+  const auto grew = [&](const std::string& series) { return metric(after, series) - metric(before, series); };
+  EXPECT_EQ(grew("rmbg_http_requests_total{route=\"/remove-bg\",status=\"200\"}"), 1) << after;
+  EXPECT_EQ(grew("rmbg_http_requests_total{route=\"/remove-bg\",status=\"415\"}"), 1) << after;
+  EXPECT_EQ(grew("rmbg_http_requests_total{route=\"other\",status=\"404\"}"), 1) << after;
+  EXPECT_EQ(grew("rmbg_http_request_duration_seconds_count{route=\"/remove-bg\"}"), 2) << after;
+  EXPECT_EQ(grew("rmbg_http_request_duration_seconds_bucket{route=\"/remove-bg\",le=\"+Inf\"}"), 2) << after;
+  EXPECT_GT(grew("rmbg_http_request_duration_seconds_sum{route=\"/remove-bg\"}"), 0.1) << after;
+  EXPECT_EQ(grew("rmbg_inference_seconds_count"), 1) << after;
+  EXPECT_GT(metric(after, "rmbg_inference_seconds_sum"), 0.1) << after;
+  EXPECT_EQ(metric(after, "rmbg_queue_capacity"), 5) << after;
+  EXPECT_EQ(metric(after, "rmbg_model_ready"), 1) << after;
+  EXPECT_NE(after.find("# TYPE rmbg_queue_waiting gauge\nrmbg_queue_waiting 0\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("# TYPE rmbg_inferences_running gauge\nrmbg_inferences_running 0\n"), std::string::npos);
+}
+
+TEST(Server, HealthIsNotReadyUntilTheModelIsLoaded) {
+  ServerProcess server({}, false);
+  auto http = server.client();
+  http.set_connection_timeout(std::chrono::milliseconds(200));
+  int loading_answers = 0;
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < deadline) {
+    const auto health = http.Get("/api/health");
+    if (!health) continue;  // not listening yet
+    const json body = json::parse(health->body);
+    EXPECT_EQ(body["model"], "isnet");
+    if (health->status == 200) {
+      EXPECT_EQ(body["status"], "ready");
+      break;
+    }
+    EXPECT_EQ(health->status, 503);
+    EXPECT_EQ(body["status"], "loading");
+    if (loading_answers++ == 0) {
+      const auto early = post(server, rocket());
+      if (early->status != 200) {  // the model may have finished loading in between
+        expect_json_error(early, 503, "not_ready", "still loading", "a request before the model is loaded");
+        EXPECT_TRUE(early->has_header("Retry-After"));
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(loading_answers, 0) << "the server listens before the model is loaded";
+}
+
+TEST(Server, DescribesItselfAndServesThePageFromTheBinary) {
+  // Run from an empty folder: nothing the server sends may come from files beside it.
+  TempDir elsewhere;
+  const auto previous = fs::current_path();
+  fs::current_path(elsewhere.path());
+  ServerProcess server({"--max-upload-mb", "7", "--queue", "3"});
+  fs::current_path(previous);
+  auto http = server.client();
+
+  const json health = json::parse(http.Get("/api/health")->body);
+  EXPECT_EQ(health["status"], "ready");
+
+  const json system = json::parse(http.Get("/api/system")->body);
+  EXPECT_GE(system["cpu"]["cores"].get<int>(), 1);
+  for (const char* figure : {"machine_percent", "process_percent"}) {
+    EXPECT_GE(system["cpu"][figure].get<double>(), 0) << figure;
+    EXPECT_LE(system["cpu"][figure].get<double>(), 100) << figure;
+  }
+  EXPECT_GT(system["memory"]["process_rss_bytes"].get<double>(), 50e6) << "the model is in memory";
+  EXPECT_GE(system["memory"]["process_peak_rss_bytes"], system["memory"]["process_rss_bytes"]);
+  EXPECT_GT(system["memory"]["machine_bytes"], system["memory"]["machine_available_bytes"]);
+  EXPECT_TRUE(system["gpu"].is_null());
+  EXPECT_EQ(system["queue"], (json{{"running", 0}, {"waiting", 0}, {"capacity", 3}, {"concurrency", 1}}));
+  EXPECT_EQ(system["model"], (json{{"name", "isnet"}, {"ready", true}, {"execution_provider", "cpu"}}));
+  EXPECT_EQ(system["limits"]["max_upload_bytes"], 7 * 1024 * 1024);
+  EXPECT_EQ(system["limits"]["max_pixels"], 150'000'000);
+
+  const json api = json::parse(http.Get("/api/openapi.json")->body);
+  EXPECT_EQ(api["openapi"].get<std::string>().substr(0, 2), "3.");
+  EXPECT_EQ(api["info"]["version"], RMBG_VERSION);
+  for (const char* path : {"/remove-bg", "/api/health", "/api/system", "/metrics", "/api/openapi.json", "/"})
+    EXPECT_TRUE(api["paths"].contains(path)) << path;
+  const json& fields =
+      api["paths"]["/remove-bg"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"];
+  std::vector<std::string> names;
+  for (const auto& [name, _] : fields.items()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"bg", "crop", "depth", "format", "image", "model", "quality", "type"}));
+
+  for (const auto& [url, file, type] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"/", "index.html", "text/html; charset=utf-8"},
+           {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+           {"/app.css", "app.css", "text/css; charset=utf-8"}}) {
+    const auto response = http.Get(url);
+    ASSERT_TRUE(response) << url;
+    EXPECT_EQ(response->status, 200) << url;
+    EXPECT_EQ(response->get_header_value("Content-Type"), type) << url;
+    EXPECT_EQ(response->body, read_file(fs::path(RMBG_SOURCE_DIR) / "web" / file)) << url;
+    EXPECT_NE(response->get_header_value("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+  }
+}
+
+// Seconds until the server closes a raw connection that sent `request` and then went quiet.
+double seconds_until_closed(int port, const std::string& request) {
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(::send(sock, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  const auto started = Clock::now();
+  char buffer[4096];
+  while (::recv(sock, buffer, sizeof buffer, 0) > 0) {
+  }
+  ::close(sock);
+  return std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+TEST(Server, StalledAndIdleConnectionsAreClosedAfterTheirTimeouts) {
+  ServerProcess server({"--read-timeout", "1", "--idle-timeout", "1"});
+  const double stalled = seconds_until_closed(
+      server.port(),
+      "POST /remove-bg HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+      "Content-Length: 100000\r\n\r\n--b\r\n");
+  EXPECT_LT(stalled, 4) << "an upload that stops half-way is dropped after --read-timeout";
+  const double idle = seconds_until_closed(server.port(), "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_GT(idle, 0.5);
+  EXPECT_LT(idle, 4) << "a kept-alive connection with nothing to do is closed after --idle-timeout";
+  EXPECT_EQ(server.client().Get("/api/health")->status, 200);
+}
+
+TEST(Server, SigtermFinishesTheWorkInFlightThenExits) {
+  ServerProcess server;
+  auto in_flight = std::async(std::launch::async, [&] { return post(server, rocket()); });
+  auto http = server.client();
+  while (json::parse(http.Get("/api/system")->body)["queue"]["running"].get<int>() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(server.pid(), SIGTERM);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  httplib::Client late("127.0.0.1", server.port());
+  late.set_connection_timeout(std::chrono::seconds(1));
+  EXPECT_FALSE(late.Get("/api/health")) << "no new connections once stopping";
+
+  const auto answer = in_flight.get();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(decoded(answer->body).width(), 640);
+  EXPECT_EQ(server.wait_exit(), 0) << server.log();
+  EXPECT_NE(server.log().find("finishing 1 images in progress"), std::string::npos) << server.log();
+}
+
+TEST(Server, StartupProblemsAreClearErrors) {
+  {  // no model in the cache
+    TempDir empty_cache;
+    ::setenv("RMBG_CACHE", empty_cache.path().c_str(), 1);
+    ServerProcess server({}, false);
+    EXPECT_EQ(server.wait_exit(), 1);
+    EXPECT_NE(server.log().find("fetch it with: rmbg models fetch isnet"), std::string::npos) << server.log();
+    ::unsetenv("RMBG_CACHE");
+  }
+  {  // the port is taken
+    ServerProcess first({"--model", "isnet"}, false);
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < deadline && !first.client().Get("/api/health"))
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // `timeout`: a second server that does start must fail this test, not hang it.
+    const std::string command =
+        "timeout 60 " + std::string(RMBG_BINARY) + " serve --port " + std::to_string(first.port()) + " 2>&1";
+    std::string output;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+    EXPECT_EQ(WEXITSTATUS(::pclose(pipe)), 1) << output;
+    EXPECT_NE(output.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos) << output;
+  }
+}
+
+}  // namespace
+}  // namespace rmbg
