@@ -37,7 +37,8 @@ struct OutputSpec {
 // invalid_argument for anything else.
 Colour parse_colour(std::string_view text);
 OutputFormat parse_format(std::string_view name);
-std::string_view extension(OutputFormat format);  // ".png"
+std::string_view extension(OutputFormat format);   // ".png"
+std::string_view media_type(OutputFormat format);  // "image/png"
 // Throws invalid_argument for combinations no file can hold (16-bit JPEG, ...).
 void validate(const OutputSpec& spec);
 

@@ -83,6 +83,15 @@ std::string_view extension(OutputFormat format) {
   return ".png";
 }
 
+std::string_view media_type(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::png: return "image/png";
+    case OutputFormat::webp: return "image/webp";
+    case OutputFormat::jpeg: return "image/jpeg";
+  }
+  return "image/png";
+}
+
 void validate(const OutputSpec& spec) {
   if (spec.depth != 8 && spec.depth != 16)
     throw Error(ErrorCode::invalid_argument, "depth must be 8 or 16");

@@ -54,15 +54,6 @@ static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler"
 
 extern "C" void on_stop_signal(int signal) { stop_signal = signal; }
 
-std::string_view media_type(OutputFormat format) {
-  switch (format) {
-    case OutputFormat::png: return "image/png";
-    case OutputFormat::webp: return "image/webp";
-    case OutputFormat::jpeg: return "image/jpeg";
-  }
-  return "application/octet-stream";
-}
-
 // httplib routes are regular expressions; ours are plain paths.
 std::string exact_path(std::string_view path) {
   std::string pattern;

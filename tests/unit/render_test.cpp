@@ -42,6 +42,8 @@ TEST(Format, ParsesNamesAndExtensions) {
   EXPECT_EQ(parse_format("JPG"), OutputFormat::jpeg);
   EXPECT_EQ(parse_format(".webp"), OutputFormat::webp);
   EXPECT_THROW(parse_format("bmp"), Error);
+  EXPECT_EQ(media_type(OutputFormat::webp), "image/webp");
+  EXPECT_EQ(extension(OutputFormat::jpeg), ".jpg");
 }
 
 TEST(Validate, RefusesCombinationsNoFileCanHold) {
