@@ -10,7 +10,7 @@
 namespace rmbg::server {
 
 struct RemoveRequest {
-  std::string_view image;  // the uploaded bytes, owned by the HTTP request
+  std::string_view image;  // the uploaded bytes, owned by the parsed form
   OutputSpec output;
 };
 

@@ -17,6 +17,7 @@
 #include "embedded_files.hpp"
 #include "http_errors.hpp"
 #include "job_queue.hpp"
+#include "multipart.hpp"
 #include "remove_request.hpp"
 #include "rmbg/error.hpp"
 #include "rmbg/remover.hpp"
@@ -35,6 +36,9 @@ constexpr int kSpareThreads = 8;
 
 // Seconds a client is asked to wait while the model loads: loading takes a few seconds.
 constexpr const char* kRetryWhileLoading = "2";
+
+// Where the pre-routing hook keeps a form's own content type (see there).
+constexpr const char* kFormContentType = "X-Rmbg-Form-Content-Type";
 
 // Served with every response: the page and the API load nothing from anywhere but rmbg itself.
 const httplib::Headers kDefaultHeaders{
@@ -93,8 +97,17 @@ class Service {
       const int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
-    http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    http_.set_pre_routing_handler([](const httplib::Request& request, httplib::Response&) {
       request_started = Clock::now();
+      // Forms are read by parse_multipart, not by httplib: it gets them as a plain body. The
+      // request is ours to change here; httplib only hands it over as const.
+      const std::string type = request.get_header_value("Content-Type");
+      if (type.starts_with("multipart/form-data")) {
+        auto& headers = const_cast<httplib::Request&>(request).headers;
+        headers.erase("Content-Type");
+        headers.emplace("Content-Type", "application/octet-stream");
+        headers.emplace(kFormContentType, type);
+      }
       return httplib::Server::HandlerResponse::Unhandled;
     });
     http_.set_error_handler(httplib::Server::HandlerWithResponse(
@@ -192,7 +205,11 @@ class Service {
   void remove_background(const httplib::Request& http_request, httplib::Response& response) {
     if (!ready_)
       throw Error(ErrorCode::not_ready, "the model is still loading; try again in a few seconds");
-    const RemoveRequest request = parse_remove_request(http_request.files, config_.model.name);
+    const std::string form_type = http_request.get_header_value(kFormContentType);
+    const httplib::MultipartFormDataMap form =
+        form_type.empty() ? httplib::MultipartFormDataMap{}
+                          : parse_multipart(http_request.body, multipart_boundary(form_type));
+    const RemoveRequest request = parse_remove_request(form, config_.model.name);
     RefineOptions refine = config_.refine;
     refine.estimate_foreground = refine.estimate_foreground && request.output.kind == OutputKind::foreground;
     std::string body;
