@@ -21,7 +21,7 @@ struct PipelineOptions {
   int output_index = 0;
   int threads = 0;
   std::string refine = "guided";
-  double max_megapixels = 150;
+  double max_megapixels = DecodeLimits{}.max_pixels / 1e6;  // the library's own default
 
   void add_to(CLI::App& app);
   ModelSpec model_spec() const;  // from the manifest, or a user's own file
