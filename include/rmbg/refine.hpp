@@ -5,16 +5,6 @@
 
 namespace rmbg {
 
-enum class Upsampling {
-  bilinear,  // a plain stretch: what simple tools do
-  guided,    // edge-aware: follows the edges of the full-resolution photograph
-};
-
-struct RefineOptions {
-  Upsampling upsampling = Upsampling::guided;
-  bool estimate_foreground = true;  // otherwise the photograph's own colours are kept
-};
-
 Matte upsample_bilinear(const Matte& low, int width, int height);
 
 // Fast guided filter: linear coefficients fitted at low resolution between `guide_low` (the
@@ -23,6 +13,12 @@ Matte upsample_bilinear(const Matte& low, int width, int height);
 // stretch on every evaluation set; wider windows or more regularisation blur the model's edges.
 Matte upsample_guided(const Matte& low, const RgbImage& guide_low, const RgbImage& guide,
                       int radius = 1, float epsilon = 1e-5f);
+
+// Alpha below `low` becomes 0, above `high` 1, and the values between are stretched over 0..1.
+// The model leaves a faint haze over the background and a not-quite-opaque subject: that is its
+// uncertainty, not transparency. 0.05 / 0.95 lowered the error on every evaluation set without
+// losing any max F-measure; wider limits start to erase faint hair.
+void snap_certain(Matte& matte, float low = 0.05f, float high = 0.95f);
 
 // Colour of the subject alone at every pixel, so that compositing the cut-out on any background
 // shows no fringe of the old one (blur-fusion foreground estimation, two passes).

@@ -1,5 +1,8 @@
 #pragma once
 // The whole path from a decoded photograph to its cut-out.
+#include <optional>
+#include <string_view>
+
 #include "rmbg/engine.hpp"
 #include "rmbg/image.hpp"
 #include "rmbg/refine.hpp"
@@ -7,18 +10,46 @@
 
 namespace rmbg {
 
+// How much work goes into the edges. docs/ACCURACY.md measures each one's effect and cost.
+enum class Preset {
+  raw,       // the model's alpha stretched back to the photograph: what simple tools do
+  fast,      // raw + near-certain alpha snapped to 0 and 1
+  balanced,  // fast + edge-aware upsampling and foreground colour estimation
+  best,      // balanced + a second model pass over the subject when it fills little of the frame
+};
+inline constexpr Preset kDefaultPreset = Preset::balanced;
+Preset parse_preset(std::string_view name);  // throws Error(invalid_argument)
+std::string_view preset_name(Preset preset);
+
+struct CutOptions {
+  Preset preset = kDefaultPreset;
+  bool estimate_foreground = true;  // the cut-out's colours; a mask alone does not need them
+};
+
 // Seconds spent in each stage of one cut, for benchmarks.
 struct StageTimes {
   double inference = 0;
   double refinement = 0;
 };
 
+struct Region {
+  int left = 0, top = 0, width = 0, height = 0;
+};
+
+// Where a second, closer look at the subject pays: the box around the model's alpha (`low`, at
+// model resolution) with a margin, widened towards a square as far as the photograph
+// (`width` x `height`) allows, when it covers less than half of the frame. None otherwise.
+std::optional<Region> subject_region(const Matte& low, int width, int height);
+
 class Remover {
  public:
   explicit Remover(const Engine& engine) : engine_(engine) {}
-  Cutout cut(const Image& image, const RefineOptions& options = {}, StageTimes* times = nullptr) const;
+  Cutout cut(const Image& image, const CutOptions& options = {}, StageTimes* times = nullptr) const;
 
  private:
+  struct Pass;
+  Pass look(const vips::VImage& view, const RgbImage& guide, bool guided, StageTimes& times) const;
+
   const Engine& engine_;
 };
 

@@ -66,7 +66,7 @@ void run_once(const std::string& jpeg, const Remover& remover, const BenchOption
   const Image image = decode_image(jpeg, o.pipeline.decode_limits());
   const double decoded = since(start);
   StageTimes times;
-  const Cutout cutout = remover.cut(image, o.pipeline.refine_options(true), &times);
+  const Cutout cutout = remover.cut(image, o.pipeline.cut_options(true), &times);
   const auto encoding = Clock::now();
   const OutputSpec spec;
   const std::string png = encode(render(image, cutout, spec), spec);
@@ -84,7 +84,7 @@ int run_bench(const BenchOptions& o) {
   const Remover remover(engine);
   const double load_s = since(load_start);
 
-  json report{{"model", spec.name}, {"refine", o.pipeline.refine}, {"model_load_s", load_s},
+  json report{{"model", spec.name}, {"preset", o.pipeline.preset}, {"model_load_s", load_s},
               {"sizes", json::object()}};
   std::printf("model %s, loaded in %.2f s; medians over %zu image(s) x %d run(s)\n", spec.name.c_str(),
               load_s, o.images.size(), o.repeat);

@@ -56,7 +56,7 @@ json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions
     if (entry.is_regular_file()) images.push_back(entry.path());
   std::sort(images.begin(), images.end());
 
-  const RefineOptions refine = o.pipeline.refine_options(false);
+  const CutOptions cut_options = o.pipeline.cut_options(false);
   std::vector<ImageScore> scores;
   json per_image = json::array();
   for (const auto& path : images) {
@@ -65,7 +65,7 @@ json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions
     const auto ignore = read_optional_mask(dir / "ignore" / (id + ".png"));
     const auto trimap = read_optional_mask(dir / "trimap" / (id + ".png"));
     const Image image = read_image(path, o.pipeline.decode_limits());
-    const Matte prediction = remover.cut(image, refine).alpha;
+    const Matte prediction = remover.cut(image, cut_options).alpha;
     const ImageScore s =
         score(prediction, truth, ignore ? &*ignore : nullptr, trimap ? &*trimap : nullptr);
     scores.push_back(s);
@@ -100,7 +100,7 @@ int run_eval(const EvalOptions& o) {
   const ModelSpec spec = o.pipeline.model_spec();
   const Engine engine(spec, o.pipeline.engine_options());
   const Remover remover(engine);
-  json report{{"model", spec.name}, {"refine", o.pipeline.refine}, {"sets", json::object()}};
+  json report{{"model", spec.name}, {"preset", o.pipeline.preset}, {"sets", json::object()}};
   // Every set as it finishes; then the matting errors of the sets with a true alpha.
   std::printf("%-25s %6s %8s %8s %8s %8s %8s %9s\n", "set", "images", "MAE", "maxF", "wF", "S",
               "meanE", "SAD");

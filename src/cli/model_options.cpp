@@ -34,8 +34,9 @@ void PipelineOptions::add_to(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--threads", threads, "Inference threads (default: every core)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--refine", refine, "Edge refinement: guided (edge-aware) or none (plain stretch)")
-      ->check(CLI::IsMember({"guided", "none"}))
+  app.add_option("--preset", preset,
+                 "Edge quality: fast, balanced or best; raw is the model's mask stretched back, for comparison")
+      ->check(CLI::IsMember({"raw", "fast", "balanced", "best"}))
       ->capture_default_str();
   app.add_option("--max-megapixels", max_megapixels, "Refuse images larger than this")
       ->check(CLI::PositiveNumber)
@@ -72,11 +73,8 @@ ModelSpec PipelineOptions::model_spec() const {
   return spec;
 }
 
-RefineOptions PipelineOptions::refine_options(bool estimate_foreground) const {
-  RefineOptions options;
-  options.upsampling = refine == "none" ? Upsampling::bilinear : Upsampling::guided;
-  options.estimate_foreground = estimate_foreground && refine != "none";
-  return options;
+CutOptions PipelineOptions::cut_options(bool estimate_foreground) const {
+  return {parse_preset(preset), estimate_foreground};
 }
 
 DecodeLimits PipelineOptions::decode_limits() const {

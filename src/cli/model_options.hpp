@@ -1,5 +1,5 @@
 #pragma once
-// Options shared by every command that runs the pipeline: which model, how to refine.
+// Options shared by every command that runs the pipeline: which model, which preset.
 #include <string>
 #include <vector>
 
@@ -7,7 +7,7 @@
 
 #include "rmbg/engine.hpp"
 #include "rmbg/image.hpp"
-#include "rmbg/refine.hpp"
+#include "rmbg/remover.hpp"
 
 namespace rmbg::cli {
 
@@ -20,13 +20,13 @@ struct PipelineOptions {
   bool sigmoid = false;
   int output_index = 0;
   int threads = 0;
-  std::string refine = "guided";
+  std::string preset{preset_name(kDefaultPreset)};
   double max_megapixels = DecodeLimits{}.max_pixels / 1e6;  // the library's own default
 
   void add_to(CLI::App& app);
   ModelSpec model_spec() const;  // from the manifest, or a user's own file
   EngineOptions engine_options() const { return {threads}; }
-  RefineOptions refine_options(bool estimate_foreground) const;
+  CutOptions cut_options(bool estimate_foreground) const;
   DecodeLimits decode_limits() const;
 };
 

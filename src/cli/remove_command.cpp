@@ -150,7 +150,7 @@ int run_remove(const RemoveOptions& o) {
   const auto jobs = plan(o, spec.format, batch);
   BatchProgress progress(jobs.size(), o.quiet || o.output == kStdio);
   const DecodeLimits limits = o.pipeline.decode_limits();
-  const RefineOptions refine = o.pipeline.refine_options(spec.kind == OutputKind::foreground);
+  const CutOptions cut_options = o.pipeline.cut_options(spec.kind == OutputKind::foreground);
   std::unique_ptr<Engine> engine;  // loaded when the first image needs it
 
   for (const auto& job : jobs) {
@@ -167,7 +167,7 @@ int run_remove(const RemoveOptions& o) {
     try {
       const Image image = decode_image(read_input(job.input), limits);
       if (!engine) engine = std::make_unique<Engine>(o.pipeline.model_spec(), o.pipeline.engine_options());
-      const Cutout cutout = Remover(*engine).cut(image, refine);
+      const Cutout cutout = Remover(*engine).cut(image, cut_options);
       write_output(job.output, encode(render(image, cutout, spec), spec));
       progress.finish(name, Outcome::written, job.output == kStdio ? "" : "-> " + job.output);
     } catch (const Error& e) {

@@ -25,7 +25,7 @@ int run_serve(ServeOptions& o) {
   config.model = o.pipeline.model_spec();
   require_model(config.model);  // a missing model is reported now, not after the server started
   config.engine = o.pipeline.engine_options();
-  config.refine = o.pipeline.refine_options(true);
+  config.preset = parse_preset(o.pipeline.preset);
   config.limits = o.pipeline.decode_limits();
   return server::serve(config);
 }

@@ -162,6 +162,11 @@ Matte upsample_guided(const Matte& low, const RgbImage& guide_low, const RgbImag
   return out;
 }
 
+void snap_certain(Matte& matte, float low, float high) {
+  const float scale = 1.0f / (high - low);
+  for (float& a : matte.alpha) a = std::clamp((a - low) * scale, 0.0f, 1.0f);
+}
+
 namespace {
 
 constexpr int kWideRadius = 90;  // gathers the colours of each side of an edge

@@ -9,7 +9,7 @@
 namespace rmbg::server {
 namespace {
 
-constexpr std::array kFields{"image", "format", "type", "bg", "depth", "crop", "quality", "model"};
+constexpr std::array kFields{"image", "format", "type", "bg", "depth", "crop", "quality", "preset", "model"};
 
 Error invalid(const std::string& message) { return Error(ErrorCode::invalid_argument, message); }
 
@@ -21,10 +21,13 @@ int parse_int(const std::string& text) {
   return value;
 }
 
-// One option field into `spec`; throws Error(invalid_argument) saying what is wrong with `value`.
-void apply_option(OutputSpec& spec, const std::string& name, const std::string& value,
+// One option field into `request`; throws Error(invalid_argument) saying what is wrong with `value`.
+void apply_option(RemoveRequest& request, const std::string& name, const std::string& value,
                   const std::string& model_name) {
-  if (name == "format") {
+  OutputSpec& spec = request.output;
+  if (name == "preset") {
+    request.preset = parse_preset(value);
+  } else if (name == "format") {
     spec.format = parse_format(value);
   } else if (name == "type") {
     if (value != "foreground" && value != "mask")
@@ -51,7 +54,7 @@ RemoveRequest parse_remove_request(const httplib::MultipartFormDataMap& form,
   for (const auto& [name, part] : form) {
     if (std::find(kFields.begin(), kFields.end(), name) == kFields.end())
       throw invalid("unknown field '" + name +
-                    "' (the fields are image, format, type, bg, depth, crop, quality and model)");
+                    "' (the fields are image, format, type, bg, depth, crop, quality, preset and model)");
     if (form.count(name) > 1) throw invalid("field '" + name + "' is given more than once");
   }
   const auto image = form.find("image");
@@ -59,11 +62,11 @@ RemoveRequest parse_remove_request(const httplib::MultipartFormDataMap& form,
     throw invalid("no image: send the photograph as the multipart/form-data field 'image'");
   if (image->second.content.empty()) throw invalid("field 'image': the file is empty");
 
-  RemoveRequest request{image->second.content, {}};
+  RemoveRequest request{image->second.content, {}, std::nullopt};
   for (const auto& [name, part] : form) {
     if (name == "image" || (part.content.empty() && name != "crop")) continue;
     try {
-      apply_option(request.output, name, part.content, model_name);
+      apply_option(request, name, part.content, model_name);
     } catch (const Error& e) {
       throw invalid("field '" + name + "': " + e.what());
     }

@@ -210,10 +210,10 @@ class Service {
         form_type.empty() ? httplib::MultipartFormDataMap{}
                           : parse_multipart(http_request.body, multipart_boundary(form_type));
     const RemoveRequest request = parse_remove_request(form, config_.model.name);
-    RefineOptions refine = config_.refine;
-    refine.estimate_foreground = refine.estimate_foreground && request.output.kind == OutputKind::foreground;
+    const CutOptions options{request.preset.value_or(config_.preset),
+                             request.output.kind == OutputKind::foreground};
     std::string body;
-    queue_.run([&] { body = cut_out(request, refine); }, config_.request_timeout);
+    queue_.run([&] { body = cut_out(request, options); }, config_.request_timeout);
     // glibc keeps freed memory in the arena of the thread that freed it; with a pool of HTTP
     // threads taking turns, resident memory would creep up towards every thread's own peak.
     ::malloc_trim(0);
@@ -221,10 +221,10 @@ class Service {
     response.set_header("Content-Type", std::string(media_type(request.output.format)));
   }
 
-  std::string cut_out(const RemoveRequest& request, const RefineOptions& refine) {
+  std::string cut_out(const RemoveRequest& request, const CutOptions& options) {
     const Image image = decode_image(request.image, config_.limits);
     StageTimes times;
-    const Cutout cutout = Remover(*engine_).cut(image, refine, &times);
+    const Cutout cutout = Remover(*engine_).cut(image, options, &times);
     metrics_.record_inference(times.inference);
     return encode(render(image, cutout, request.output), request.output);
   }

@@ -9,7 +9,7 @@
 #include "rmbg/engine.hpp"
 #include "rmbg/image.hpp"
 #include "rmbg/models.hpp"
-#include "rmbg/refine.hpp"
+#include "rmbg/remover.hpp"
 
 namespace rmbg::server {
 
@@ -24,7 +24,7 @@ struct ServerConfig {
   std::chrono::seconds idle_timeout{5};       // how long an idle keep-alive connection stays open
   ModelSpec model;
   EngineOptions engine;
-  RefineOptions refine;
+  Preset preset = kDefaultPreset;  // a request may ask for another
   DecodeLimits limits;
 };
 

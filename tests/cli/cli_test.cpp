@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 #include "rmbg/files.hpp"
 #include "rmbg/image.hpp"
@@ -43,13 +44,14 @@ struct Composite {
   Matte truth;
 };
 
-Composite make_composite() {
-  const vips::VImage outline = load(sample("horse.png")).extract_band(0) < 128;  // 255 inside
+// The horse at `scale`, its top-left corner at (left, top) of a w x h frame.
+Composite make_composite(double scale = 1.0, int w = 640, int h = 480, int left = 120, int top = 90) {
+  vips::VImage outline = load(sample("horse.png")).extract_band(0) < 128;  // 255 inside
+  if (scale != 1.0) outline = outline.resize(scale, vips::VImage::option()->set("kernel", VIPS_KERNEL_NEAREST));
   const vips::VImage fur = load(sample("chelsea.png"))
                                .thumbnail_image(outline.width(), vips::VImage::option()
                                                                      ->set("height", outline.height())
                                                                      ->set("crop", VIPS_INTERESTING_CENTRE));
-  const int w = 640, h = 480, left = 120, top = 90;
   const vips::VImage mask = outline.embed(left, top, w, h);
   const vips::VImage subject = fur.embed(left, top, w, h);
   const vips::VImage backdrop = vips::VImage::black(w, h, vips::VImage::option()->set("bands", 3)) + 205;
@@ -72,6 +74,27 @@ TEST(Cli, CutsOutASubjectWithAKnownOutline) {
   const auto area = [](const Matte& m) { return std::count_if(m.alpha.begin(), m.alpha.end(), [](float a) { return a >= 0.5f; }); };
   std::printf("IoU with the known outline: %.4f (subject %ld px, found %ld px)\n", iou, area(c.truth), area(mask));
   EXPECT_GT(iou, 0.98);  // measured: 1.0000 with guided refinement
+}
+
+// A subject that fills little of the frame: `best` takes a second, closer look at it.
+TEST(Cli, EveryPresetCutsOutASmallSubject) {
+  TempDir dir;
+  const Composite c = make_composite(0.5, 900, 600, 500, 300);
+  c.photo.write_to_file((dir / "small.png").c_str());
+  std::map<std::string, Matte> masks;
+  for (const std::string preset : {"raw", "fast", "balanced", "best"}) {
+    const fs::path out = dir / (preset + ".png");
+    const Result run = rmbg("remove " + quoted(dir / "small.png") + " -o " + quoted(out) + " --mask --preset " + preset, dir);
+    ASSERT_EQ(run.status, 0) << preset << ": " << run.err;
+    masks[preset] = to_matte(load(out));
+    const double iou = test::iou(masks[preset], c.truth);
+    std::printf("%-9s IoU with the known outline: %.4f\n", preset.c_str(), iou);
+    EXPECT_GT(iou, 0.95) << preset;
+  }
+  EXPECT_NE(masks["best"].alpha, masks["balanced"].alpha) << "best should have looked twice";
+  const Result wrong = rmbg("remove " + quoted(dir / "small.png") + " -o x.png --preset slow", dir);
+  EXPECT_EQ(wrong.status, 2);
+  EXPECT_NE(wrong.err.find("--preset"), std::string::npos) << wrong.err;
 }
 
 TEST(Cli, WritesEveryOutputFormatWithTheRightShape) {

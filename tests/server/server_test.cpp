@@ -116,6 +116,7 @@ TEST(Server, EveryOptionShapesTheOutput) {
       {"16-bit", rocket_photo, {{"depth", "16"}}, "image/png", 4, VIPS_FORMAT_USHORT},
       {"cropped tight", coffee_photo, {{"crop", ""}}, "image/png", 4, VIPS_FORMAT_UCHAR},
       {"cropped with a margin", coffee_photo, {{"crop", "40"}}, "image/png", 4, VIPS_FORMAT_UCHAR},
+      {"fast preset", coffee_photo, {{"preset", "fast"}}, "image/png", 4, VIPS_FORMAT_UCHAR},
   };
   for (const auto& c : cases) {
     const auto response = post(server, c.photo, c.fields);
@@ -148,6 +149,12 @@ TEST(Server, EveryOptionShapesTheOutput) {
   EXPECT_GT(margin.width() * margin.height(), tight.width() * tight.height());
   EXPECT_LE(margin.width(), 600);
   EXPECT_LE(margin.height(), 400);
+
+  // The fast preset keeps the photograph's own colours (no foreground colour estimation).
+  const vips::VImage fast = decoded(outputs["fast preset"]);
+  const vips::VImage visible = fast.extract_band(3) > 0;
+  const vips::VImage difference = (fast.extract_band(0, vips::VImage::option()->set("n", 3)) - decoded(coffee_photo)).abs();
+  EXPECT_EQ((visible.ifthenelse(difference, 0)).max(), 0);
 }
 
 TEST(Server, MistakesGetTheRightStatusAndTheServerStaysUp) {
@@ -166,6 +173,7 @@ TEST(Server, MistakesGetTheRightStatusAndTheServerStaysUp) {
            {"negative crop", {{"crop", "-1"}}, "crop margin cannot be negative"},
            {"crop that is no number", {{"crop", "wide"}}, "field 'crop'"},
            {"quality 0", {{"quality", "0"}}, "quality must be between 1 and 100"},
+           {"unknown preset", {{"preset", "slow"}}, "'slow' is not a preset"},
            {"a model this server does not run", {{"model", "nope"}}, "runs the model 'isnet'"},
            {"16-bit JPEG", {{"depth", "16"}, {"format", "jpeg"}}, "16-bit output needs PNG"},
            {"a mask on a colour", {{"type", "mask"}, {"bg", "white"}}, "a mask has no background"},
@@ -385,7 +393,7 @@ TEST(Server, DescribesItselfAndServesThePageFromTheBinary) {
   std::vector<std::string> names;
   for (const auto& [name, _] : fields.items()) names.push_back(name);
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"bg", "crop", "depth", "format", "image", "model", "quality", "type"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"bg", "crop", "depth", "format", "image", "model", "preset", "quality", "type"}));
 
   for (const auto& [url, file, type] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"/", "index.html", "text/html; charset=utf-8"},

@@ -99,6 +99,37 @@ TEST(Upsampling, GuidedFollowsTheFullResolutionEdgesBetterThanBilinear) {
   EXPECT_LT(guided, bilinear * 0.8) << "bilinear " << bilinear << ", guided " << guided;
 }
 
+// A model's alpha is rarely exactly 0 or 1: a faint haze over the background, a subject not
+// quite opaque. Snapping removes that without touching the strands' fractional alpha.
+TEST(SnapCertain, RemovesTheModelsHazeAndLowersTheError) {
+  const int w = 1536, h = 1152, factor = 3;
+  const Scene scene = make_scene(w, h);
+  Matte low(w / factor, h / factor);
+  low.alpha = shrink(scene.alpha.alpha, w, h, 1, factor);
+  for (float& a : low.alpha) a = 0.03f + 0.94f * a;
+  RgbImage guide_low(w / factor, h / factor);
+  guide_low.rgb = shrink(scene.image.rgb, w, h, 3, factor);
+
+  Matte alpha = upsample_guided(low, guide_low, scene.image);
+  const double before = mean_abs_error(alpha, scene.alpha);
+  snap_certain(alpha);
+  const double after = mean_abs_error(alpha, scene.alpha);
+  EXPECT_LT(after, before * 0.5) << "before " << before << ", after " << after;
+  EXPECT_EQ(alpha.at(0, 0), 0.0f);
+  EXPECT_EQ(alpha.at(w / 2, h / 2), 1.0f);
+}
+
+TEST(SnapCertain, StretchesTheValuesBetweenTheLimits) {
+  Matte m(5, 1);
+  m.alpha = {0.0f, 0.05f, 0.5f, 0.95f, 0.9725f};
+  snap_certain(m);
+  EXPECT_FLOAT_EQ(m.alpha[0], 0.0f);
+  EXPECT_FLOAT_EQ(m.alpha[1], 0.0f);
+  EXPECT_FLOAT_EQ(m.alpha[2], 0.5f);
+  EXPECT_FLOAT_EQ(m.alpha[3], 1.0f);
+  EXPECT_FLOAT_EQ(m.alpha[4], 1.0f);
+}
+
 // Large photographs take the wide pass on a shrunk copy: both paths must do the job.
 class ForegroundEstimation : public ::testing::TestWithParam<std::pair<int, int>> {};
 INSTANTIATE_TEST_SUITE_P(Sizes, ForegroundEstimation,
