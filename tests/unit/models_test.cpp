@@ -7,6 +7,7 @@
 
 #include "rmbg/engine.hpp"
 #include "rmbg/error.hpp"
+#include "rmbg/face.hpp"
 #include "support.hpp"
 
 namespace rmbg {
@@ -63,6 +64,13 @@ TEST(Manifest, EachModelRunsOnlyForItsTask) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
     EXPECT_NE(std::string(e.what()).find("cannot cut out a subject"), std::string::npos) << e.what();
+  }
+  try {
+    FaceDetector faces(manifest.find("isnet"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("not a face detector"), std::string::npos) << e.what();
   }
 }
 
