@@ -38,6 +38,8 @@ struct PhotoStandard {
 };
 
 constexpr int kDefaultDpi = 300;
+constexpr int kMinDpi = 72;
+constexpr int kMaxDpi = 1200;
 
 // The built-in standards, in the order `rmbg idphoto --list-sizes` shows them.
 const std::vector<PhotoStandard>& photo_standards();
@@ -60,7 +62,7 @@ struct IdPhotoOptions {
   std::optional<Colour> gradient_to;
 };
 
-// Throws invalid_argument for a DPI out of 72..1200 or a photo size out of reach.
+// Throws invalid_argument for a DPI out of kMinDpi..kMaxDpi or a photo size out of reach.
 void validate(const IdPhotoOptions& options);
 
 // Where the head ended up, measured on the result, in millimetres.

@@ -160,7 +160,7 @@ Command add_idphoto_command(CLI::App& parent) {
   app->add_option("--gradient", o.gradient, "Fade the background from --bg at the top to this colour at the bottom")
       ->option_text("COLOUR");
   app->add_option("--dpi", o.dpi, "Print resolution, written into the file")
-      ->check(CLI::Range(72, 1200))
+      ->check(CLI::Range(kMinDpi, kMaxDpi))
       ->capture_default_str();
   app->add_option("--kb", o.kb, "Largest file size in KB (JPEG): the highest quality that fits")
       ->check(CLI::PositiveNumber)

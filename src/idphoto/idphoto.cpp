@@ -187,8 +187,9 @@ std::string count_text(size_t count) { return std::to_string(count) + (count == 
 }  // namespace
 
 void validate(const IdPhotoOptions& options) {
-  if (options.dpi < 72 || options.dpi > 1200)
-    throw Error(ErrorCode::invalid_argument, "the DPI must be between 72 and 1200");
+  if (options.dpi < kMinDpi || options.dpi > kMaxDpi)
+    throw Error(ErrorCode::invalid_argument, "the DPI must be between " + std::to_string(kMinDpi) + " and " +
+                                                 std::to_string(kMaxDpi));
   const PixelSize size = pixel_size(options.standard, options.dpi);
   if (size.width < 64 || size.height < 64 || size.width > 8000 || size.height > 8000)
     throw Error(ErrorCode::invalid_argument,
