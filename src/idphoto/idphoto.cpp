@@ -182,6 +182,16 @@ Image as_opaque_srgb(const Image& photo) {
   return out;
 }
 
+// libvips writes the DPI of a JPEG into its EXIF only, with no JFIF header at all; upload forms and
+// print shops often read the JFIF header's density. The segment goes first, where JFIF wants it.
+std::string with_jfif_density(std::string jpeg, int dpi) {
+  const auto high = static_cast<char>(dpi >> 8), low = static_cast<char>(dpi & 0xff);
+  const char segment[] = {'\xFF', '\xE0', 0, 16, 'J', 'F', 'I', 'F', 0, 1, 2, 1 /* dots per inch */,
+                          high, low, high, low, 0, 0};
+  jpeg.insert(2, segment, sizeof segment);
+  return jpeg;
+}
+
 std::string count_text(size_t count) { return std::to_string(count) + (count == 1 ? " face" : " faces"); }
 
 }  // namespace
@@ -321,6 +331,7 @@ EncodedPhoto encode_photo(const vips::VImage& image, OutputFormat format, std::o
     throw Error(ErrorCode::invalid_argument, "an ID photo is a JPEG or a PNG");
   if (max_bytes && format != OutputFormat::jpeg)
     throw Error(ErrorCode::invalid_argument, "a file size target needs JPEG: PNG has no quality to lower");
+  const int dpi = static_cast<int>(std::lround(image.xres() * kMmPerInch));
   const auto write = [&](int q) {
     void* buffer = nullptr;
     size_t length = 0;
@@ -331,7 +342,7 @@ EncodedPhoto encode_photo(const vips::VImage& image, OutputFormat format, std::o
                             vips::VImage::option()->set("Q", q)->set("optimize_coding", true));
     std::string bytes(static_cast<const char*>(buffer), length);
     g_free(buffer);
-    return bytes;
+    return format == OutputFormat::jpeg ? with_jfif_density(std::move(bytes), dpi) : bytes;
   };
   if (format == OutputFormat::png) return {write(0), 0};
   EncodedPhoto best{write(quality), quality};

@@ -155,6 +155,10 @@ TEST(EncodePhoto, WritesTheDpiIntoJpegAndPng) {
     EXPECT_NEAR(back.rgb.xres() * 25.4, 300, 0.05) << extension(format);
     EXPECT_NEAR(back.rgb.yres() * 25.4, 300, 0.05) << extension(format);
   }
+  // A JPEG has it in the JFIF header too: "JFIF", version 1.2, dots per inch, 300 x 300.
+  const std::string jpeg = encode_photo(photo, OutputFormat::jpeg).bytes;
+  EXPECT_EQ(jpeg.substr(0, 4), "\xFF\xD8\xFF\xE0");
+  EXPECT_EQ(jpeg.substr(6, 12), std::string("JFIF\0\x01\x02\x01\x01\x2C\x01\x2C", 12));
   EXPECT_EQ(code_of([&] { encode_photo(photo, OutputFormat::webp); }), ErrorCode::invalid_argument);
   EXPECT_EQ(code_of([&] { encode_photo(photo, OutputFormat::png, 50 * 1024); }), ErrorCode::invalid_argument);
 }
