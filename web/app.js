@@ -1,6 +1,8 @@
 // The rmbg page: photos dropped or picked are sent to POST /remove-bg one after another as soon
 // as they arrive; each gets a card with its progress, then the original and the cut-out side by
-// side, background previews and downloads. Plain JavaScript, no build step, nothing from outside.
+// side, background previews and downloads. The "ID photo" tab sends one portrait to
+// POST /api/idphoto with the size and colour chosen, and shows the photo and its print sheet.
+// Plain JavaScript, no build step, nothing from outside.
 'use strict';
 
 const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
@@ -53,18 +55,24 @@ function plainWords(code, message) {
       return `This file is too big to send: the limit is ${formatBytes(server.maxUploadBytes)}.`;
     case 'invalid_argument':
       return `The server refused the request: ${message}`;
+    case 'no_face':
+    case 'several_faces':
+    case 'head_cut_off':
+    case 'file_size_unreachable':
+      return `This photo cannot make an ID photo: ${message}.`;
     default:
       return 'Something went wrong on the server. Try again; if it keeps happening, look at the window where rmbg runs.';
   }
 }
 
-function post(file, fields, onUploaded) {
+function post(url, file, fields, onUploaded, accept) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append('image', file, file.name);
     for (const [name, value] of Object.entries(fields)) form.append(name, value);
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/remove-bg');
+    xhr.open('POST', url);
+    if (accept) xhr.setRequestHeader('Accept', accept);
     xhr.responseType = 'blob';
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable) onUploaded(event.loaded / event.total);
@@ -84,11 +92,11 @@ async function errorOf(xhr) {
   }
 }
 
-// The cut-out (a Blob) of `file` with the form `fields`. A busy server is waited for, as long as
-// its Retry-After says; `report` hears of each phase: ('upload', fraction), ('busy', seconds).
-async function removeBackground(file, fields = {}, report = () => {}) {
+// The answer (a Blob) of `url` to `file` with the form `fields`. A busy server is waited for, as
+// long as its Retry-After says; `report` hears of each phase: ('upload', fraction), ('busy', seconds).
+async function send(url, file, fields, report, accept) {
   for (let attempt = 0; attempt < MAX_BUSY_RETRIES; attempt++) {
-    const xhr = await post(file, fields, (fraction) => report('upload', fraction));
+    const xhr = await post(url, file, fields, (fraction) => report('upload', fraction), accept);
     if (xhr.status === 200) return xhr.response;
     const error = await errorOf(xhr);
     if (xhr.status !== 503) throw new PlainError(plainWords(error.code, error.message));
@@ -97,6 +105,11 @@ async function removeBackground(file, fields = {}, report = () => {}) {
     await sleep(seconds * 1000);
   }
   throw new PlainError('The server stayed busy for too long. Try again in a while.');
+}
+
+// The cut-out (a Blob) of `file` with the form `fields`.
+function removeBackground(file, fields = {}, report = () => {}) {
+  return send('/remove-bg', file, fields, report);
 }
 
 // ---- downloads --------------------------------------------------------------------------------
@@ -404,6 +417,171 @@ async function pollSystem() {
   setTimeout(pollSystem, SYSTEM_POLL_MS);
 }
 
+// ---- ID photos --------------------------------------------------------------------------------
+
+const idPhoto = { file: null, photo: null, sheet: null, sizes: [], run: 0 };
+const ID_BACKGROUNDS = BACKGROUNDS.filter((background) => background.colour);
+
+function idOptions() {
+  const background = $('#id-background input:checked');
+  const fields = { size: $('#id-size').value, bg: background.value === 'custom' ? $('#id-colour').value : background.value };
+  if ($('#id-layout').value) fields.layout = $('#id-layout').value;
+  if ($('#id-kb').value) fields.kb = $('#id-kb').value;
+  return fields;
+}
+
+function base64Blob(base64, type) {
+  return new Blob([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], { type });
+}
+
+function setIdStatus(text, failed = false) {
+  $('#id-status').textContent = text;
+  $('#id-status').classList.toggle('failed', failed);
+}
+
+function describeRule() {
+  const size = idPhoto.sizes.find((s) => s.name === $('#id-size').value);
+  if (!size) return;
+  const range = (r) => `${r.min}–${r.max} mm`;
+  const place = size.top_margin_mm ? `crown ${range(size.top_margin_mm)} below the top`
+                                   : `eyes ${range(size.eye_line_mm)} above the bottom`;
+  $('#id-rule').textContent = `${size.width_px}×${size.height_px} px at 300 DPI · head ${range(size.head_height_mm)} · ${place} · ${size.source}`;
+}
+
+// Sends the portrait with the options chosen; a newer run makes an older answer stale.
+async function makeIdPhoto() {
+  if (!idPhoto.file || !$('#id-size').value) return;
+  const run = ++idPhoto.run;
+  const started = performance.now();
+  setIdStatus('Uploading…');
+  $('#panel-idphoto').classList.add('working');
+  try {
+    const answer = await send('/api/idphoto', idPhoto.file, idOptions(), (phase, value) => {
+      if (phase === 'upload') setIdStatus(value < 1 ? `Uploading ${Math.round(value * 100)}%` : 'Making the ID photo…');
+      else setIdStatus(phase === 'loading' ? 'Waiting for the model to load…' : `The server is busy; trying again in ${value} s…`);
+    }, 'application/json');
+    if (run !== idPhoto.run) return;
+    showIdPhoto(JSON.parse(await answer.text()), (performance.now() - started) / 1000);
+  } catch (error) {
+    if (run !== idPhoto.run) return;
+    $('#id-result').hidden = true;
+    setIdStatus(error instanceof PlainError ? error.message : `Something went wrong: ${error.message}`, true);
+  } finally {
+    if (run === idPhoto.run) $('#panel-idphoto').classList.remove('working');
+  }
+}
+
+function showIdPhoto(answer, seconds) {
+  const { photo, sheet, placement, size } = answer;
+  idPhoto.photo = base64Blob(photo.base64, photo.media_type);
+  idPhoto.sheet = sheet ? base64Blob(sheet.base64, sheet.media_type) : null;
+  idPhoto.name = `${stem(idPhoto.file.name)}-${size.name}`;
+  $('#id-photo').src = URL.createObjectURL(idPhoto.photo);
+  // Said the way the size's rule says it; custom sizes have a rule for the crown.
+  const rule = idPhoto.sizes.find((s) => s.name === size.name);
+  const where = rule && !rule.top_margin_mm ? `eyes ${placement.eye_line_mm.toFixed(1)} mm above the bottom`
+                                            : `crown ${placement.top_margin_mm.toFixed(1)} mm below the top`;
+  $('#id-photo-caption').textContent = `${size.title}: ${photo.width}×${photo.height} px at ${size.dpi} DPI, ` +
+    `${formatBytes(photo.bytes)}${photo.quality ? ` (JPEG quality ${photo.quality})` : ''} · ` +
+    `head ${placement.head_height_mm.toFixed(1)} mm, ${where}`;
+  $('#id-result').classList.toggle('with-sheet', Boolean(sheet));
+  if (sheet) {
+    $('#id-sheet-image').src = URL.createObjectURL(idPhoto.sheet);
+    $('#id-sheet-caption').textContent = `${sheet.copies} copies on a ${sheet.title} sheet`;
+  }
+  $('#id-result').hidden = false;
+  const soft = placement.enlargement > 1.5 ? ' The face is small in this photo, so the result is enlarged and looks soft.' : '';
+  setIdStatus(`Done in ${seconds.toFixed(1)} s.${soft}`);
+}
+
+function setIdFile(file) {
+  if (!file) return;
+  if (!ACCEPTED_TYPES.includes(file.type) && !ACCEPTED_NAME.test(file.name)) {
+    setIdStatus('This is not a JPG, PNG or WebP picture, so rmbg cannot use it.', true);
+    return;
+  }
+  idPhoto.file = file;
+  makeIdPhoto();
+}
+
+async function setUpIdPhoto() {
+  const backgrounds = $('#id-background');
+  for (const background of ID_BACKGROUNDS) {
+    const label = document.createElement('label');
+    label.className = 'choice';
+    const radio = document.createElement('input');
+    radio.type = 'radio';
+    radio.name = 'id-background';
+    radio.value = background.id;
+    radio.checked = background.id === 'white';
+    radio.style.setProperty('--swatch', background.colour);
+    label.append(radio, document.createTextNode(background.label));
+    backgrounds.append(label);
+  }
+  const custom = document.createElement('label');
+  custom.className = 'choice';
+  custom.innerHTML = '<input type="radio" name="id-background" value="custom">Custom ' +
+    '<input type="color" id="id-colour" value="#e8e8e8" aria-label="Custom background colour">';
+  backgrounds.append(custom);
+  $('#id-colour').addEventListener('input', () => { $('input[value="custom"]', custom).checked = true; });
+
+  const picker = $('#id-picker');
+  const drop = $('#id-drop');
+  drop.addEventListener('click', () => picker.click());
+  drop.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      picker.click();
+    }
+  });
+  picker.addEventListener('change', () => {
+    setIdFile(picker.files[0]);
+    picker.value = '';
+  });
+  $('#id-options').addEventListener('change', () => {
+    describeRule();
+    makeIdPhoto();
+  });
+  $('#id-options').addEventListener('submit', (event) => event.preventDefault());
+  const extension = (blob) => (blob.type === 'image/png' ? 'png' : 'jpg');
+  $('#id-download-photo').addEventListener('click', () => saveBlob(idPhoto.photo, `${idPhoto.name}.${extension(idPhoto.photo)}`));
+  $('#id-download-sheet').addEventListener('click', () => saveBlob(idPhoto.sheet, `${idPhoto.name}-sheet.${extension(idPhoto.sheet)}`));
+
+  const { sizes, sheets } = await (await fetch('/api/idphoto/sizes')).json();
+  idPhoto.sizes = sizes;
+  for (const size of sizes) $('#id-size').append(new Option(`${size.title} (${size.width_mm.toFixed(size.width_mm % 1 ? 1 : 0)}×${size.height_mm.toFixed(size.height_mm % 1 ? 1 : 0)} mm)`, size.name));
+  $('#id-layout').append(new Option('None', ''));
+  for (const sheet of sheets) $('#id-layout').append(new Option(sheet.title, sheet.name));
+  $('#id-layout').value = sheets[0].name;
+  describeRule();
+  makeIdPhoto();
+}
+
+function idPhotoShown() {
+  return !$('#panel-idphoto').hidden;
+}
+
+function setUpTabs() {
+  const tabs = [$('#tab-remove'), $('#tab-idphoto')];
+  const show = (chosen) => {
+    for (const tab of tabs) {
+      const selected = tab === chosen;
+      tab.setAttribute('aria-selected', String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+      $(`#${tab.getAttribute('aria-controls')}`).hidden = !selected;
+    }
+  };
+  for (const tab of tabs) {
+    tab.addEventListener('click', () => show(tab));
+    tab.addEventListener('keydown', (event) => {
+      if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+      const next = tabs[(tabs.indexOf(tab) + 1) % tabs.length];
+      show(next);
+      next.focus();
+    });
+  }
+}
+
 // ---- ways in: drop, picker, keyboard, paste ---------------------------------------------------
 
 function setUpInput() {
@@ -422,23 +600,28 @@ function setUpInput() {
   });
   // The whole window takes drops, so a photo dropped beside the zone is not opened by the browser.
   let depth = 0;
+  // Files go to the tab that is shown.
+  const zone = () => (idPhotoShown() ? $('#id-drop') : drop);
+  const take = (files) => (idPhotoShown() ? setIdFile(files[0]) : addFiles(files));
   window.addEventListener('dragenter', (event) => {
     event.preventDefault();
-    if (depth++ === 0) drop.classList.add('dragging');
+    if (depth++ === 0) zone().classList.add('dragging');
   });
   window.addEventListener('dragleave', () => {
-    if (--depth === 0) drop.classList.remove('dragging');
+    if (--depth === 0) zone().classList.remove('dragging');
   });
   window.addEventListener('dragover', (event) => event.preventDefault());
   window.addEventListener('drop', (event) => {
     event.preventDefault();
     depth = 0;
-    drop.classList.remove('dragging');
-    addFiles(event.dataTransfer.files);
+    zone().classList.remove('dragging');
+    take(event.dataTransfer.files);
   });
-  window.addEventListener('paste', (event) => addFiles(event.clipboardData.files));
+  window.addEventListener('paste', (event) => take(event.clipboardData.files));
   $('#download-all').addEventListener('click', downloadAll);
 }
 
+setUpTabs();
 setUpInput();
+setUpIdPhoto();
 pollSystem();

@@ -20,6 +20,10 @@ enum class ErrorCode {
   overloaded,          // every inference slot and queue place is taken: try again later
   not_ready,           // the server is still loading its model: try again later
   not_found,           // no such page or API route
+  no_face,             // an ID photo was asked of a photograph with no face in it
+  several_faces,       // an ID photo was asked of a photograph of several people
+  head_cut_off,        // the photograph's edge cuts through the head: its size cannot be told
+  file_size_unreachable,  // no quality makes the file as small as asked
 };
 
 // Stable, snake_case name of a code, as used in JSON errors ("corrupt_image").

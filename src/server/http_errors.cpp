@@ -23,7 +23,11 @@ int http_status(ErrorCode code) {
     case ErrorCode::upload_too_large: return 413;
     case ErrorCode::unsupported_format: return 415;
     case ErrorCode::corrupt_image:
-    case ErrorCode::image_too_large: return 422;
+    case ErrorCode::image_too_large:
+    case ErrorCode::no_face:
+    case ErrorCode::several_faces:
+    case ErrorCode::head_cut_off:
+    case ErrorCode::file_size_unreachable: return 422;
     case ErrorCode::overloaded:
     case ErrorCode::not_ready: return 503;
     case ErrorCode::io_error:

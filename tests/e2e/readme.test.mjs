@@ -23,15 +23,17 @@ test('the API examples of the README work as written', async () => {
     .filter((line) => line.startsWith('curl '));
   const python = blocks.filter((b) => b.language === 'python');
   const javascript = blocks.filter((b) => b.language === 'js');
-  assert.equal(curlLines.length, 3);
+  assert.equal(curlLines.length, 6);
   assert.equal(python.length, 1);
   assert.equal(javascript.length, 1);
 
   const server = await startServer();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rmbg-readme-'));
   try {
-    // A product shot: the coffee cup sample (600x400, the cup in the middle), as a JPEG.
+    // A product shot: the coffee cup sample (600x400, the cup in the middle), as a JPEG; a portrait:
+    // the astronaut.
     execFileSync('vips', ['copy', path.join(testdata, 'coffee.png'), path.join(dir, 'product.jpg')]);
+    execFileSync('vips', ['copy', path.join(testdata, 'astronaut.png'), path.join(dir, 'portrait.jpg')]);
     const here = (code) => code.replaceAll('http://localhost:8000', server.url);
     for (const line of curlLines) execSync(here(line), { cwd: dir });
     writeFileSync(path.join(dir, 'example.py'), here(python[0].code));
@@ -46,6 +48,12 @@ test('the API examples of the README work as written', async () => {
     const white = pngHeader(output('white.png'));
     assert.equal(white.colourType, 2, 'on white: no transparency left');
     assert.ok(white.width * white.height < 600 * 400, 'cropped to the cup');
+    const size = (name) => ['width', 'height'].map((field) =>
+      Number(execFileSync('vipsheader', ['-f', field, path.join(dir, name)]).toString()));
+    assert.deepEqual(size('id.jpg'), [295, 413], 'a 1-inch photo at 300 DPI');
+    assert.equal(output('id.jpg').readUInt16BE(14), 300, 'its DPI in the JFIF header');
+    assert.deepEqual(size('sheet.jpg'), [1200, 1800], 'a 6-inch sheet at 300 DPI');
+    assert.equal(JSON.parse(output('sizes.json')).sizes.length, 10);
     const webp = output('result.webp');
     assert.equal(webp.subarray(0, 4).toString('latin1') + webp.subarray(8, 12).toString('latin1'), 'RIFFWEBP');
   } finally {

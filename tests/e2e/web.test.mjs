@@ -178,6 +178,52 @@ test('the page works from the keyboard', async () => {
   assert.equal(clip, 'inset(0px 60% 0px 0px)', 'the original shows left of the split only');
 });
 
+// Width, height and the colour of pixel (x, y) of an image file, decoded by the browser.
+async function pixelAt(bytes, x, y) {
+  return page.evaluate(async ({ base64, x, y }) => {
+    const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([data]));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = canvas.getContext('2d');
+    context.drawImage(bitmap, 0, 0);
+    return { width: bitmap.width, height: bitmap.height, rgb: [...context.getImageData(x, y, 1, 1).data.slice(0, 3)] };
+  }, { base64: bytes.toString('base64'), x, y });
+}
+
+test('the ID photo tab makes a photo of the size and colour chosen, and its print sheet', async () => {
+  await page.getByRole('tab', { name: 'ID photo' }).click();
+  assert.equal(await page.locator('#panel-remove').isVisible(), false, 'one tab at a time');
+  await page.locator('#id-size option[value="us-visa"]').waitFor({ state: 'attached' });
+  await page.selectOption('#id-size', 'us-visa');
+  assert.match(await page.locator('#id-rule').textContent(), /600×600 px at 300 DPI.*travel\.state\.gov/);
+  await page.locator('#id-background').getByLabel('Blue').check();
+  await page.setInputFiles('#id-picker', path.join(testdata, 'astronaut.png'));
+  await page.locator('#id-status', { hasText: /^Done in/ }).waitFor({ timeout: 240_000 });
+
+  assert.deepEqual(await page.locator('#id-photo').evaluate((img) => [img.naturalWidth, img.naturalHeight]), [600, 600]);
+  assert.match(await page.locator('#id-sheet-caption').textContent(), /^2 copies on a 6-inch/);
+  const photo = await download(page.locator('#id-download-photo'));
+  assert.equal(photo.name, 'astronaut-us-visa.jpg');
+  const corner = await pixelAt(photo.bytes, 3, 3);
+  assert.deepEqual([corner.width, corner.height], [600, 600]);
+  corner.rgb.forEach((value, c) => assert.ok(Math.abs(value - [0x43, 0x8e, 0xdb][c]) <= 3, `blue corner: ${corner.rgb}`));
+  assert.equal(photo.bytes.subarray(6, 11).toString('latin1'), 'JFIF\0');
+  assert.equal(photo.bytes.readUInt16BE(14), 300, 'the DPI is in the file');
+  const sheet = await download(page.locator('#id-download-sheet'));
+  assert.equal(sheet.name, 'astronaut-us-visa-sheet.jpg');
+  const paper = await pixelAt(sheet.bytes, 2, 2);
+  assert.equal(paper.width * paper.height, 1200 * 1800);
+  assert.deepEqual(paper.rgb.map((v) => v > 245), [true, true, true], 'white paper at the edge');
+
+  // A photo with no face says so, and the last good result goes away.
+  await page.setInputFiles('#id-picker', path.join(testdata, 'chelsea.png'));
+  await page.locator('#id-status.failed').waitFor({ timeout: 120_000 });
+  assert.match(await page.locator('#id-status').textContent(), /cannot make an ID photo: no face found/);
+  assert.equal(await page.locator('#id-result').isVisible(), false);
+  if (artifacts) await page.screenshot({ path: path.join(artifacts, 'page-idphoto.png'), fullPage: true });
+  await page.getByRole('tab', { name: 'Remove background' }).click();
+});
+
 test('the top-right corner shows live CPU use, and GPU as none', async () => {
   await page.waitForFunction(() => /^\d+%$/.test(document.querySelector('#cpu-value').textContent));
   assert.equal(await page.locator('#gpu-value').textContent(), 'none');

@@ -386,7 +386,8 @@ TEST(Server, DescribesItselfAndServesThePageFromTheBinary) {
   const json api = json::parse(http.Get("/api/openapi.json")->body);
   EXPECT_EQ(api["openapi"].get<std::string>().substr(0, 2), "3.");
   EXPECT_EQ(api["info"]["version"], RMBG_VERSION);
-  for (const char* path : {"/remove-bg", "/api/health", "/api/system", "/metrics", "/api/openapi.json", "/"})
+  for (const char* path : {"/remove-bg", "/api/idphoto", "/api/idphoto/sizes", "/api/health", "/api/system",
+                           "/metrics", "/api/openapi.json", "/"})
     EXPECT_TRUE(api["paths"].contains(path)) << path;
   const json& fields =
       api["paths"]["/remove-bg"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"];
@@ -406,6 +407,90 @@ TEST(Server, DescribesItselfAndServesThePageFromTheBinary) {
     EXPECT_EQ(response->body, read_file(fs::path(RMBG_SOURCE_DIR) / "web" / file)) << url;
     EXPECT_NE(response->get_header_value("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
   }
+}
+
+std::string from_base64(const std::string& text) {
+  const std::string digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string bytes;
+  unsigned group = 0;
+  int bits = 0;
+  for (const char c : text) {
+    if (c == '=') break;
+    group = group << 6 | static_cast<unsigned>(digits.find(c));
+    if ((bits += 6) >= 8) bytes += static_cast<char>((group >> (bits -= 8)) & 0xff);
+  }
+  return bytes;
+}
+
+httplib::Result post_idphoto(const ServerProcess& server, const std::string& image, const Fields& fields,
+                             const httplib::Headers& headers = {}) {
+  return server.client().Post("/api/idphoto", headers, form(image, fields));
+}
+
+TEST(Server, MakesIdPhotosAndPrintSheets) {
+  ServerProcess server;
+  const std::string astronaut = read_file(sample("astronaut.png"));
+  const auto photo = post_idphoto(server, astronaut, {{"size", "2inch"}, {"bg", "red"}});
+  ASSERT_TRUE(photo);
+  ASSERT_EQ(photo->status, 200) << photo->body;
+  EXPECT_EQ(photo->get_header_value("Content-Type"), "image/jpeg");
+  const vips::VImage image = decoded(photo->body);
+  EXPECT_EQ(image.width(), 413);
+  EXPECT_EQ(image.height(), 579);
+  EXPECT_NEAR(image.xres() * 25.4, 300, 0.01);
+  const std::vector<double> corner = image.getpoint(2, 2);
+  EXPECT_NEAR(corner[0], 255, 3);
+  EXPECT_NEAR(corner[1], 0, 3);
+  EXPECT_NEAR(corner[2], 0, 3);
+
+  // Asked for JSON: the photo under its size target and the sheet, from one run of the models.
+  const auto both = post_idphoto(server, astronaut, {{"size", "small-2inch"}, {"kb", "30"}, {"layout", "5inch"}},
+                                 {{"Accept", "application/json"}});
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->status, 200) << both->body;
+  const json body = json::parse(both->body);
+  const std::string small = from_base64(body["photo"]["base64"]);
+  EXPECT_LE(small.size(), 30u * 1024);
+  EXPECT_EQ(body["photo"]["bytes"], small.size());
+  EXPECT_EQ(decoded(small).width(), 413);
+  EXPECT_EQ(body["sheet"]["copies"], 5);
+  const vips::VImage sheet = decoded(from_base64(body["sheet"]["base64"]));
+  EXPECT_EQ(sheet.width() * sheet.height(), 1050 * 1500);
+  EXPECT_NEAR(body["placement"]["head_height_mm"].get<double>(), (26.3 + 30.9) / 2, 0.05);
+
+  const json sizes = json::parse(server.client().Get("/api/idphoto/sizes?dpi=600")->body);
+  ASSERT_EQ(sizes["sizes"].size(), 10u);
+  for (const auto& size : sizes["sizes"])
+    if (size["name"] == "us-visa") {
+      EXPECT_EQ(size["width_px"], 1200);
+    }
+  EXPECT_EQ(sizes["sheets"][0]["name"], "6inch");
+  expect_json_error(server.client().Get("/api/idphoto/sizes?dpi=7"), 400, "invalid_argument", "dpi", "dpi 7");
+}
+
+TEST(Server, IdPhotoMistakesGetTheirStatusAndTheServerStaysUp) {
+  ServerProcess server;
+  const std::string astronaut = read_file(sample("astronaut.png"));
+  const vips::VImage one = decoded(astronaut);
+  const std::string two = test::to_bytes(one.join(one, VIPS_DIRECTION_HORIZONTAL), ".png");
+  expect_json_error(post_idphoto(server, two, {{"size", "1inch"}}), 422, "several_faces", "2 faces found", "two people");
+  expect_json_error(post_idphoto(server, read_file(sample("chelsea.png")), {{"size", "1inch"}}), 422, "no_face",
+                    "no face found", "a cat");
+  expect_json_error(post_idphoto(server, astronaut, {}), 400, "invalid_argument", "no size", "no size");
+  expect_json_error(post_idphoto(server, astronaut, {{"size", "3inch"}}), 400, "invalid_argument",
+                    "unknown photo size '3inch'", "an unknown size");
+  expect_json_error(post_idphoto(server, astronaut, {{"size", "1inch"}, {"bg", "sky"}}), 400, "invalid_argument",
+                    "field 'bg'", "a wrong colour");
+  expect_json_error(post_idphoto(server, astronaut, {{"size", "1inch"}, {"format", "png"}, {"kb", "20"}}), 400,
+                    "invalid_argument", "needs JPEG", "a size target for a PNG");
+  expect_json_error(post_idphoto(server, astronaut, {{"size", "1inch"}, {"depth", "16"}}), 400, "invalid_argument",
+                    "unknown field 'depth'", "a field of /remove-bg");
+  expect_json_error(post_idphoto(server, astronaut.substr(0, astronaut.size() / 3), {{"size", "1inch"}}), 422,
+                    "corrupt_image", "damaged or truncated", "a truncated PNG");
+  expect_json_error(post_idphoto(server, astronaut, {{"size", "1inch"}, {"kb", "1"}}), 422, "file_size_unreachable",
+                    "cannot be made as small as 1 KB", "1 KB");
+  ASSERT_FALSE(server.has_exited()) << server.log();
+  EXPECT_EQ(post_idphoto(server, astronaut, {{"size", "1inch"}})->status, 200);
 }
 
 // Seconds until the server closes a raw connection that sent `request` and then went quiet.

