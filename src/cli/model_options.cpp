@@ -34,6 +34,11 @@ void PipelineOptions::add_to(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--threads", threads, "Inference threads (default: every core)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--device", device,
+                 "Where the model runs: cuda (an NVIDIA GPU, after scripts/bootstrap --gpu), "
+                 "cpu, or auto (the GPU when it can be had)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
   app.add_option("--refine", refine, "Edge refinement: guided (edge-aware) or none (plain stretch)")
       ->check(CLI::IsMember({"guided", "none"}))
       ->capture_default_str();

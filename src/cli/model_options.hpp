@@ -20,12 +20,13 @@ struct PipelineOptions {
   bool sigmoid = false;
   int output_index = 0;
   int threads = 0;
+  std::string device = "auto";
   std::string refine = "guided";
   double max_megapixels = DecodeLimits{}.max_pixels / 1e6;  // the library's own default
 
   void add_to(CLI::App& app);
   ModelSpec model_spec() const;  // from the manifest, or a user's own file
-  EngineOptions engine_options() const { return {threads}; }
+  EngineOptions engine_options() const { return {threads, parse_device(device)}; }
   RefineOptions refine_options(bool estimate_foreground) const;
   DecodeLimits decode_limits() const;
 };

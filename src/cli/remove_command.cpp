@@ -166,7 +166,10 @@ int run_remove(const RemoveOptions& o) {
     }
     try {
       const Image image = decode_image(read_input(job.input), limits);
-      if (!engine) engine = std::make_unique<Engine>(o.pipeline.model_spec(), o.pipeline.engine_options());
+      if (!engine) {
+        engine = std::make_unique<Engine>(o.pipeline.model_spec(), o.pipeline.engine_options());
+        progress.note(engine->device().summary, engine->device().fell_back);
+      }
       const Cutout cutout = Remover(*engine).cut(image, refine);
       write_output(job.output, encode(render(image, cutout, spec), spec));
       progress.finish(name, Outcome::written, job.output == kStdio ? "" : "-> " + job.output);

@@ -1,9 +1,15 @@
 #include "rmbg/engine.hpp"
 
+#include <dlfcn.h>
 #include <onnxruntime_cxx_api.h>
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "rmbg/error.hpp"
 
@@ -15,7 +21,72 @@ Ort::Env& ort_env() {
   return env;
 }
 
+constexpr const char* kCudaProvider = "CUDAExecutionProvider";
+
+// Beside the ONNX Runtime library this process loaded: where scripts/bootstrap --gpu installs it,
+// and where ONNX Runtime looks for the providers_shared library that it needs too.
+std::filesystem::path cuda_provider_path() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&OrtGetApiBase), &info) == 0 || info.dli_fname == nullptr)
+    return "libonnxruntime_providers_cuda.so";
+  return std::filesystem::path(info.dli_fname).parent_path() / "libonnxruntime_providers_cuda.so";
+}
+
+std::vector<Ort::ConstEpDevice> cuda_devices() {
+  std::vector<Ort::ConstEpDevice> devices;
+  for (const auto& device : ort_env().GetEpDevices())
+    if (std::string_view(device.EpName()) == kCudaProvider) devices.push_back(device);
+  return devices;
+}
+
+// Why CUDA cannot be used, or empty when it can. Loads the provider library on the first call
+// only: it is 230 MB and needs the NVIDIA driver, the CUDA runtime and cuDNN.
+const std::string& cuda_problem() {
+  static const std::string problem = []() -> std::string {
+    const auto path = cuda_provider_path();
+    if (!std::filesystem::exists(path))
+      return "the CUDA provider is not installed (scripts/bootstrap --gpu puts it in " +
+             path.parent_path().string() + ")";
+    try {
+      ort_env().RegisterExecutionProviderLibrary("cuda", path.string());
+    } catch (const Ort::Exception& e) {
+      return std::string("the CUDA provider does not load: ") + e.what();
+    }
+    if (cuda_devices().empty()) return "the CUDA provider finds no GPU";
+    return "";
+  }();
+  return problem;
+}
+
+Ort::SessionOptions session_options(const EngineOptions& options) {
+  Ort::SessionOptions so;
+  const int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  so.SetIntraOpNumThreads(threads);
+  so.SetInterOpNumThreads(1);
+  so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+  // Planning all activation buffers up front costs ISNet ~0.8 GB of peak memory and buys no
+  // speed here (measured with bench/core.sh at 1920x1080).
+  so.DisableMemPattern();
+  return so;
+}
+
+DeviceReport on_cpu(Device requested, const std::string& problem) {
+  if (requested == Device::cpu) return {"cpu", "inference on the CPU", false};
+  if (requested == Device::automatic)
+    return {"cpu", "inference on the CPU (" + problem + ")", false};
+  return {"cpu", "CUDA was asked for but cannot be used, so inference runs on the CPU: " + problem,
+          true};
+}
+
 }  // namespace
+
+Device parse_device(const std::string& name) {
+  if (name == "auto") return Device::automatic;
+  if (name == "cpu") return Device::cpu;
+  if (name == "cuda") return Device::cuda;
+  throw Error(ErrorCode::invalid_argument, "'" + name + "' is not a device (auto, cpu or cuda)");
+}
 
 struct Engine::Session {
   ModelSpec spec;
@@ -23,23 +94,36 @@ struct Engine::Session {
   std::string input_name;
   std::string output_name;
   ONNXTensorElementDataType input_type{};
+  DeviceReport device;
 };
 
 Engine::Engine(const ModelSpec& spec, const EngineOptions& options)
     : session_(std::make_unique<Session>()) {
   session_->spec = spec;
   const auto path = require_model(spec);
+  std::string problem = options.device == Device::cpu ? "" : cuda_problem();
+  if (options.device != Device::cpu && problem.empty()) {
+    // A GPU session can still fail where the CPU would not (cuDNN missing, GPU memory full):
+    // that is one more reason to fall back, not an error.
+    try {
+      const auto gpu = cuda_devices().front();
+      Ort::SessionOptions so = session_options(options);
+      so.AppendExecutionProvider_V2(ort_env(), {gpu},
+                                    std::unordered_map<std::string, std::string>{});
+      session_->session = Ort::Session(ort_env(), path.c_str(), so);
+      char id[128];
+      std::snprintf(id, sizeof id, "%s device %04x:%04x", gpu.Device().Vendor(),
+                    gpu.Device().VendorId(), gpu.Device().DeviceId());
+      session_->device = {"cuda", std::string("inference on the GPU with CUDA (") + id + ")", false};
+    } catch (const Ort::Exception& e) {
+      problem = std::string("the CUDA session does not start: ") + e.what();
+    }
+  }
   try {
-    Ort::SessionOptions so;
-    const int threads =
-        options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-    so.SetIntraOpNumThreads(threads);
-    so.SetInterOpNumThreads(1);
-    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    // Planning all activation buffers up front costs ISNet ~0.8 GB of peak memory and buys no
-    // speed here (measured with bench/core.sh at 1920x1080).
-    so.DisableMemPattern();
-    session_->session = Ort::Session(ort_env(), path.c_str(), so);
+    if (!session_->session) {
+      session_->session = Ort::Session(ort_env(), path.c_str(), session_options(options));
+      session_->device = on_cpu(options.device, problem);
+    }
 
     auto& s = session_->session;
     Ort::AllocatorWithDefaultOptions allocator;
@@ -67,6 +151,8 @@ Engine::Engine(const ModelSpec& spec, const EngineOptions& options)
 Engine::~Engine() = default;
 
 const ModelSpec& Engine::spec() const { return session_->spec; }
+
+const DeviceReport& Engine::device() const { return session_->device; }
 
 Matte Engine::predict(const vips::VImage& model_input) const {
   const auto& spec = session_->spec;
