@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "rmbg/files.hpp"
 #include "rmbg/image.hpp"
@@ -173,6 +174,48 @@ TEST(Cli, BatchReportsBadFilesAndFinishesTheRest) {
   EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("skipped " + (in / "rocket.jpg").string()), std::string::npos) << again.err;
   EXPECT_NE(again.err.find("1 written, 1 skipped, 0 failed"), std::string::npos) << again.err;
+}
+
+TEST(Cli, BatchPipelineReportsInInputOrderAndKeepsGoingPastFailures) {
+  TempDir dir;
+  const fs::path in = dir / "in", out = dir / "out";
+  fs::create_directories(in);
+  // Good photographs around a file that does not decode and one whose output cannot be written
+  // (a folder with files is in its place), so that the decoding and the writing stage each fail
+  // once mid-batch.
+  const std::vector<std::pair<std::string, std::string>> inputs{
+      {"a.jpg", "rocket.jpg"}, {"b.png", ""}, {"c.png", "coffee.png"}, {"d.png", "chelsea.png"},
+      {"e.png", "astronaut.png"}};
+  std::string args;
+  for (const auto& [name, source] : inputs) {
+    if (source.empty())
+      write_file_atomic(in / name, "not a picture\n");
+    else
+      fs::copy_file(sample(source), in / name);
+    args.append(" ").append(quoted(in / name));
+  }
+  fs::create_directories(out / "d.png" / "taken");
+
+  const Result run = rmbg("remove" + args + " -o " + quoted(out) + " --overwrite", dir);
+  EXPECT_EQ(run.status, 1) << run.err;
+  std::vector<std::string> reported;  // the input each line of the report is about, in order
+  std::istringstream lines(run.err);
+  for (std::string line; std::getline(lines, line);)
+    for (const auto& [name, source] : inputs)
+      if (line.find((in / name).string() + (source.empty() || name == "d.png" ? ":" : " -> ")) != std::string::npos)
+        reported.push_back(name);
+  EXPECT_EQ(reported, (std::vector<std::string>{"a.jpg", "b.png", "c.png", "d.png", "e.png"})) << run.err;
+  EXPECT_NE(run.err.find("b.png: not a supported image"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("d.png: cannot write " + (out / "d.png").string() + ": Is a directory"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("3 written, 0 skipped, 2 failed"), std::string::npos) << run.err;
+  for (const auto& [name, source] : inputs) {
+    if (source.empty() || name == "d.png") continue;
+    const vips::VImage original = load(sample(source)), cut = load((out / name).replace_extension(".png"));
+    EXPECT_EQ(cut.width(), original.width()) << name;
+    EXPECT_EQ(cut.height(), original.height()) << name;
+    EXPECT_EQ(cut.bands(), 4) << name;
+  }
 }
 
 // No GPU can be reached where the tests run: CUDA asked for is a clear message and the same cut-out
