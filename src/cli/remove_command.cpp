@@ -59,9 +59,11 @@ std::optional<OutputFormat> format_of_extension(const fs::path& path) {
   }
 }
 
-// One input file to one output file: the format comes from --format or the output's extension.
+// One input file to one output file: the format comes from --format or the output's extension;
+// into a folder or to standard output, PNG unless --format says otherwise.
 OutputFormat single_output_format(const RemoveOptions& o) {
-  const auto from_name = o.output == kStdio ? std::nullopt : format_of_extension(o.output);
+  const bool unnamed = o.output == kStdio || looks_like_directory(o.output);
+  const auto from_name = unnamed ? std::nullopt : format_of_extension(o.output);
   if (!o.format.empty()) {
     const OutputFormat chosen = parse_format(o.format);
     if (from_name && *from_name != chosen)
@@ -70,7 +72,7 @@ OutputFormat single_output_format(const RemoveOptions& o) {
     return chosen;
   }
   if (from_name) return *from_name;
-  if (o.output == kStdio) return OutputFormat::png;
+  if (unnamed) return OutputFormat::png;
   throw Error(ErrorCode::invalid_argument,
               "cannot tell the format from '" + o.output +
                   "': end it in .png, .webp or .jpg, or pass --format");

@@ -252,6 +252,16 @@ TEST(Cli, DeviceCudaFallsBackToTheCpuSayingWhy) {
   EXPECT_NE(wrong.err.find("--device: gpu not in {auto,cpu,cuda}"), std::string::npos) << wrong.err;
 }
 
+TEST(Cli, OneImageIntoAFolderKeepsItsName) {
+  TempDir dir;
+  fs::create_directories(dir / "existing");
+  for (const std::string folder : {"existing", "new/"}) {
+    const Result run = rmbg("remove " + quoted(sample("rocket.jpg")) + " -o " + quoted(dir / folder), dir);
+    ASSERT_EQ(run.status, 0) << folder << ": " << run.err;
+    EXPECT_EQ(load(dir / folder / "rocket.png").width(), 640) << folder;
+  }
+}
+
 TEST(Cli, ReadsStandardInputAndWritesStandardOutput) {
   TempDir dir;
   const Result run = rmbg("remove - -o - --format webp < " + quoted(sample("rocket.jpg")), dir);
