@@ -404,7 +404,7 @@ async function pollSystem() {
       showMeter('cpu', system.cpu.machine_percent,
                 `Whole machine: ${Math.round(system.cpu.machine_percent)}% of ${system.cpu.cores} cores · ` +
                 `rmbg: ${Math.round(system.cpu.process_percent)}%, ${formatBytes(system.memory.process_rss_bytes)} of memory`);
-      if (system.gpu) showMeter('gpu', system.gpu.percent, 'GPU in use');
+      if (system.gpu) showMeter('gpu', system.gpu.percent, system.gpu.description, 'in use');
       else showMeter('gpu', null, `No GPU in use: the model runs on the CPU (${system.model.name})`);
       const notice = $('#notice');
       notice.hidden = system.model.ready;

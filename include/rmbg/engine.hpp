@@ -2,15 +2,30 @@
 // Runs a matting / segmentation model with ONNX Runtime. One Engine per model per process:
 // the session is created once and reused; predict() may be called from several threads.
 #include <memory>
+#include <string>
 
 #include "rmbg/matte.hpp"
 #include "rmbg/models.hpp"
 
 namespace rmbg {
 
+// Where the model runs. `automatic` takes an NVIDIA GPU through ONNX Runtime's CUDA provider when
+// the provider library is installed (scripts/bootstrap --gpu) and a GPU answers, the CPU otherwise.
+enum class Device { automatic, cpu, cuda };
+
 struct EngineOptions {
   int threads = 0;  // intra-op threads; 0 = every core
+  Device device = Device::automatic;
 };
+
+// Where an Engine actually runs its model, and why there, for logs and /api/system.
+struct DeviceReport {
+  std::string provider;  // "cpu" or "cuda"
+  std::string summary;   // one line for a person: "inference on the CPU (no CUDA provider ...)"
+  bool fell_back = false;  // CUDA was asked for and could not be had: the CPU runs the model
+};
+
+Device parse_device(const std::string& name);  // "auto", "cpu" or "cuda"
 
 class Engine {
  public:
@@ -20,6 +35,7 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   const ModelSpec& spec() const;
+  const DeviceReport& device() const;
   // The model's alpha for `model_input`, an 8-bit or 16-bit RGB image already resized to the
   // model's input size. Returns a matte of the model's input size.
   Matte predict(const vips::VImage& model_input) const;

@@ -84,10 +84,12 @@ int run_bench(const BenchOptions& o) {
   const Remover remover(engine);
   const double load_s = since(load_start);
 
-  json report{{"model", spec.name}, {"preset", o.pipeline.preset}, {"model_load_s", load_s},
-              {"sizes", json::object()}};
-  std::printf("model %s, loaded in %.2f s; medians over %zu image(s) x %d run(s)\n", spec.name.c_str(),
-              load_s, o.images.size(), o.repeat);
+  json report{{"model", spec.name},          {"preset", o.pipeline.preset},
+              {"model_load_s", load_s},          {"execution_provider", engine.device().provider},
+              {"device", engine.device().summary}, {"sizes", json::object()}};
+  std::printf("model %s, loaded in %.2f s; %s\nmedians over %zu image(s) x %d run(s)\n",
+              spec.name.c_str(), load_s, engine.device().summary.c_str(), o.images.size(),
+              o.repeat);
   std::printf("%-10s %8s %8s %8s %8s %8s\n", "size", "total", "decode", "infer", "refine", "encode");
   bool first = true;
   for (const auto& size : o.sizes) {

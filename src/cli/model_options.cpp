@@ -38,6 +38,11 @@ void PipelineOptions::add_to(CLI::App& app) {
                  "Edge quality: fast, balanced or best; raw is the model's mask stretched back, for comparison")
       ->check(CLI::IsMember({"raw", "fast", "balanced", "best"}))
       ->capture_default_str();
+  app.add_option("--device", device,
+                 "Where the model runs: cuda (an NVIDIA GPU, after scripts/bootstrap --gpu), "
+                 "cpu, or auto (the GPU when it can be had)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
   app.add_option("--max-megapixels", max_megapixels, "Refuse images larger than this")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -40,6 +40,12 @@ void BatchProgress::finish(const std::string& item, Outcome outcome, const std::
     std::fprintf(stderr, "skipped %s: %s\n", item.c_str(), detail.c_str());
 }
 
+void BatchProgress::note(const std::string& text, bool warning) {
+  if (quiet_ && !warning) return;
+  clear_bar();
+  std::fprintf(stderr, "rmbg: %s\n", text.c_str());
+}
+
 void BatchProgress::summary() const {
   clear_bar();
   if (quiet_ && failed_ == 0) return;

@@ -1,5 +1,6 @@
 #pragma once
 // Reports a batch as it goes: a live bar on a terminal, one plain line per file otherwise.
+// Not thread-safe: a caller with several threads serialises its calls.
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -13,6 +14,8 @@ class BatchProgress {
   BatchProgress(std::size_t total, bool quiet);
   void start(const std::string& item);
   void finish(const std::string& item, Outcome outcome, const std::string& detail);
+  // A line about the batch as a whole; a warning shows even when quiet.
+  void note(const std::string& text, bool warning);
   void summary() const;
   std::size_t failed() const { return failed_; }
 

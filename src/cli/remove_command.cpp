@@ -4,9 +4,12 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
+#include "channel.hpp"
 #include "commands.hpp"
 #include "model_options.hpp"
 #include "progress.hpp"
@@ -56,9 +59,11 @@ std::optional<OutputFormat> format_of_extension(const fs::path& path) {
   }
 }
 
-// One input file to one output file: the format comes from --format or the output's extension.
+// One input file to one output file: the format comes from --format or the output's extension;
+// into a folder or to standard output, PNG unless --format says otherwise.
 OutputFormat single_output_format(const RemoveOptions& o) {
-  const auto from_name = o.output == kStdio ? std::nullopt : format_of_extension(o.output);
+  const bool unnamed = o.output == kStdio || looks_like_directory(o.output);
+  const auto from_name = unnamed ? std::nullopt : format_of_extension(o.output);
   if (!o.format.empty()) {
     const OutputFormat chosen = parse_format(o.format);
     if (from_name && *from_name != chosen)
@@ -67,7 +72,7 @@ OutputFormat single_output_format(const RemoveOptions& o) {
     return chosen;
   }
   if (from_name) return *from_name;
-  if (o.output == kStdio) return OutputFormat::png;
+  if (unnamed) return OutputFormat::png;
   throw Error(ErrorCode::invalid_argument,
               "cannot tell the format from '" + o.output +
                   "': end it in .png, .webp or .jpg, or pass --format");
@@ -129,6 +134,50 @@ void write_output(const std::string& output, const std::string& bytes) {
   if (!std::cout) throw Error(ErrorCode::io_error, "cannot write to standard output");
 }
 
+// A job on its way through the pipeline: decoded, cut out, then written. `settled` is set as
+// soon as its outcome is known without the later stages: skipped, or failed.
+struct Work {
+  const Job* job;
+  std::string name;  // as reported
+  std::optional<Image> image;
+  std::optional<Cutout> cutout;
+  struct Report {
+    Outcome outcome;
+    std::string detail;
+  };
+  std::optional<Report> settled;
+};
+
+std::string failure_text(const std::exception& e) {
+  return dynamic_cast<const Error*>(&e) ? e.what() : std::string("internal error: ") + e.what();
+}
+
+Work decode_stage(const Job& job, bool overwrite, const DecodeLimits& limits) {
+  Work work{&job, job.input == kStdio ? "standard input" : job.input, {}, {}, {}};
+  if (!job.problem.empty()) {
+    work.settled = {Outcome::failed, job.problem};
+  } else if (job.output != kStdio && !overwrite && fs::exists(job.output)) {
+    work.settled = {Outcome::skipped, job.output + " exists (--overwrite replaces it)"};
+  } else {
+    try {
+      work.image = decode_image(read_input(job.input), limits);
+    } catch (const std::exception& e) {
+      work.settled = {Outcome::failed, failure_text(e)};
+    }
+  }
+  return work;
+}
+
+Work::Report write_stage(const Work& work, const OutputSpec& spec) {
+  if (work.settled) return *work.settled;
+  try {
+    write_output(work.job->output, encode(render(*work.image, *work.cutout, spec), spec));
+    return {Outcome::written, work.job->output == kStdio ? "" : "-> " + work.job->output};
+  } catch (const std::exception& e) {
+    return {Outcome::failed, failure_text(e)};
+  }
+}
+
 int run_remove(const RemoveOptions& o) {
   const bool batch = o.inputs.size() > 1 || fs::is_directory(o.inputs[0]);
   if (batch && o.output == kStdio)
@@ -149,34 +198,60 @@ int run_remove(const RemoveOptions& o) {
 
   const auto jobs = plan(o, spec.format, batch);
   BatchProgress progress(jobs.size(), o.quiet || o.output == kStdio);
+  std::mutex progress_mutex;
   const DecodeLimits limits = o.pipeline.decode_limits();
   const CutOptions cut_options = o.pipeline.cut_options(spec.kind == OutputKind::foreground);
   std::unique_ptr<Engine> engine;  // loaded when the first image needs it
 
-  for (const auto& job : jobs) {
-    const std::string& name = job.input == kStdio ? "standard input" : job.input;
-    progress.start(name);
-    if (!job.problem.empty()) {
-      progress.finish(name, Outcome::failed, job.problem);
-      continue;
-    }
-    if (job.output != kStdio && !o.overwrite && fs::exists(job.output)) {
-      progress.finish(name, Outcome::skipped, job.output + " exists (--overwrite replaces it)");
-      continue;
-    }
+  // Three stages, each in its own thread: reading and decoding the next image and encoding and
+  // writing the previous one overlap with the inference of this one. Queues of one item keep at
+  // most five images in memory; results are reported in the order of the inputs.
+  Channel<Work> decoded(1), cut(1);
+  {
+    std::jthread decoder([&] {
+      for (const auto& job : jobs)
+        if (!decoded.push(decode_stage(job, o.overwrite, limits))) break;
+      decoded.close();
+    });
+    std::jthread writer([&] {
+      while (auto work = cut.pop()) {
+        const Work::Report report = write_stage(*work, spec);
+        std::lock_guard lock(progress_mutex);
+        progress.finish(work->name, report.outcome, report.detail);
+      }
+    });
     try {
-      const Image image = decode_image(read_input(job.input), limits);
-      if (!engine) engine = std::make_unique<Engine>(o.pipeline.model_spec(), o.pipeline.engine_options());
-      const Cutout cutout = Remover(*engine).cut(image, cut_options);
-      write_output(job.output, encode(render(image, cutout, spec), spec));
-      progress.finish(name, Outcome::written, job.output == kStdio ? "" : "-> " + job.output);
-    } catch (const Error& e) {
-      // Without a model nothing can be done: stop instead of failing every file the same way.
-      if (e.code() == ErrorCode::model_missing || e.code() == ErrorCode::model_corrupt) throw;
-      progress.finish(name, Outcome::failed, e.what());
-    } catch (const std::exception& e) {
-      progress.finish(name, Outcome::failed, std::string("internal error: ") + e.what());
+      while (auto work = decoded.pop()) {
+        {
+          std::lock_guard lock(progress_mutex);
+          progress.start(work->name);
+        }
+        if (!work->settled) {
+          try {
+            if (!engine) {
+              engine = std::make_unique<Engine>(o.pipeline.model_spec(),
+                                                o.pipeline.engine_options());
+              std::lock_guard lock(progress_mutex);
+              progress.note(engine->device().summary, engine->device().fell_back);
+            }
+            work->cutout = Remover(*engine).cut(*work->image, cut_options);
+          } catch (const Error& e) {
+            // Without a model nothing can be done: stop instead of failing every file the same way.
+            if (e.code() == ErrorCode::model_missing || e.code() == ErrorCode::model_corrupt) throw;
+            work->settled = {Outcome::failed, e.what()};
+          } catch (const std::exception& e) {
+            work->settled = {Outcome::failed, failure_text(e)};
+          }
+        }
+        cut.push(std::move(*work));
+      }
+    } catch (...) {
+      // The decoder stops, the writer reports what it was already given; both end with the scope.
+      decoded.close();
+      cut.close();
+      throw;
     }
+    cut.close();
   }
   if (batch || progress.failed() > 0) progress.summary();
   return progress.failed() > 0 ? 1 : 0;

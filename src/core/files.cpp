@@ -45,8 +45,9 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& byt
   }
   std::filesystem::rename(temporary, path, ec);
   if (ec) {
+    const std::string reason = ec.message();  // before the clean-up below reuses `ec`
     std::filesystem::remove(temporary, ec);
-    throw Error(ErrorCode::io_error, "cannot write " + path.string() + ": " + ec.message());
+    throw Error(ErrorCode::io_error, "cannot write " + path.string() + ": " + reason);
   }
 }
 

@@ -3,11 +3,19 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <cmath>
+#include <vector>
 
 #include "ort_session.hpp"
 #include "rmbg/error.hpp"
 
 namespace rmbg {
+
+Device parse_device(const std::string& name) {
+  if (name == "auto") return Device::automatic;
+  if (name == "cpu") return Device::cpu;
+  if (name == "cuda") return Device::cuda;
+  throw Error(ErrorCode::invalid_argument, "'" + name + "' is not a device (auto, cpu or cuda)");
+}
 
 struct Engine::Session {
   ModelSpec spec;
@@ -15,6 +23,7 @@ struct Engine::Session {
   std::string input_name;
   std::string output_name;
   ONNXTensorElementDataType input_type{};
+  DeviceReport device;
 };
 
 Engine::Engine(const ModelSpec& spec, const EngineOptions& options)
@@ -25,7 +34,9 @@ Engine::Engine(const ModelSpec& spec, const EngineOptions& options)
   if (spec.input.channels_last)
     throw Error(ErrorCode::invalid_argument, spec.name + ": a matting model needs the NCHW layout");
   const auto path = require_model(spec);
-  session_->session = open_session(path, spec.name, options.threads);
+  OpenedSession opened = open_session(path, spec.name, {options.threads, options.device});
+  session_->session = std::move(opened.session);
+  session_->device = std::move(opened.device);
   try {
     auto& s = session_->session;
     Ort::AllocatorWithDefaultOptions allocator;
@@ -53,6 +64,8 @@ Engine::Engine(const ModelSpec& spec, const EngineOptions& options)
 Engine::~Engine() = default;
 
 const ModelSpec& Engine::spec() const { return session_->spec; }
+
+const DeviceReport& Engine::device() const { return session_->device; }
 
 Matte Engine::predict(const vips::VImage& model_input) const {
   const auto& spec = session_->spec;

@@ -105,7 +105,7 @@ FaceDetector::FaceDetector(const ModelSpec& spec, const EngineOptions& options)
   const auto path = require_model(spec);
   // The BlazeFace export carries initialisers it no longer uses, which ONNX Runtime warns about on
   // every load: nothing a user can act on.
-  session_->session = open_session(path, spec.name, options.threads, ORT_LOGGING_LEVEL_ERROR);
+  session_->session = open_session(path, spec.name, {options.threads, Device::cpu, ORT_LOGGING_LEVEL_ERROR}).session;
   auto& s = session_->session;
   Ort::AllocatorWithDefaultOptions allocator;
   const auto not_blazeface = [&](const std::string& why) {

@@ -1,17 +1,30 @@
 #pragma once
-// What every ONNX Runtime session of rmbg shares: one environment per process and the same CPU
-// settings.
+// What every ONNX Runtime session of rmbg shares: one environment per process, the same CPU
+// settings, and the choice between the CPU and a CUDA GPU.
 #include <onnxruntime_cxx_api.h>
 
 #include <filesystem>
 #include <string>
 
+#include "rmbg/engine.hpp"
+
 namespace rmbg {
 
-// A session for the model file at `path`, with `threads` intra-op threads (0: every core), logging
-// ONNX Runtime's messages from `log_level` up. Throws Error(model_corrupt) naming `model_name`
-// when the file does not load.
-Ort::Session open_session(const std::filesystem::path& path, const std::string& model_name, int threads,
-                          OrtLoggingLevel log_level = ORT_LOGGING_LEVEL_WARNING);
+struct SessionSettings {
+  int threads = 0;  // intra-op threads; 0 = every core
+  Device device = Device::cpu;
+  OrtLoggingLevel log_level = ORT_LOGGING_LEVEL_WARNING;  // ONNX Runtime's messages from this level up
+};
+
+struct OpenedSession {
+  Ort::Session session{nullptr};
+  DeviceReport device;  // where it runs, and why there
+};
+
+// A session for the model file at `path`: on a CUDA GPU when one is asked for (or `auto`) and can
+// be had, otherwise on the CPU. Throws Error(model_corrupt) naming `model_name` when the file does
+// not load.
+OpenedSession open_session(const std::filesystem::path& path, const std::string& model_name,
+                           const SessionSettings& settings);
 
 }  // namespace rmbg

@@ -202,8 +202,8 @@ class Service {
       std::fprintf(stderr, "rmbg: no ID photos: %s\n", e.what());
     }
     ready_ = true;
-    std::fprintf(stderr, "rmbg: model %s ready in %.1f s\n", config_.model.name.c_str(),
-                 seconds_since(started));
+    std::fprintf(stderr, "rmbg: model %s ready in %.1f s; %s\n", config_.model.name.c_str(),
+                 seconds_since(started), engine_->device().summary.c_str());
   }
 
   int images_in_progress() const {
@@ -356,6 +356,10 @@ class Service {
   json system_report() {
     const SystemUsage usage = system_.usage();
     const auto counts = queue_.counts();
+    const DeviceReport* device = ready_ ? &engine_->device() : nullptr;  // known once loaded
+    json gpu = nullptr;
+    if (device && device->provider == "cuda")  // how busy the GPU is is not measured
+      gpu = {{"description", device->summary}, {"percent", nullptr}};
     return {
         {"version", RMBG_VERSION},
         {"cpu",
@@ -367,13 +371,17 @@ class Service {
           {"machine_available_bytes", usage.machine_available_bytes},
           {"process_rss_bytes", usage.process_rss_bytes},
           {"process_peak_rss_bytes", usage.process_peak_rss_bytes}}},
-        {"gpu", nullptr},  // the engine runs on the CPU; there is no GPU use to report
+        {"gpu", gpu},
         {"queue",
          {{"running", counts.running},
           {"waiting", counts.waiting},
           {"capacity", queue_.capacity()},
           {"concurrency", queue_.concurrency()}}},
-        {"model", {{"name", config_.model.name}, {"ready", ready_.load()}, {"execution_provider", "cpu"}}},
+        {"model",
+         {{"name", config_.model.name},
+          {"ready", device != nullptr},
+          {"execution_provider", device ? json(device->provider) : json(nullptr)},
+          {"device", device ? json(device->summary) : json(nullptr)}}},
         {"limits",
          {{"max_upload_bytes", config_.max_upload_bytes},
           {"max_pixels", config_.limits.max_pixels}}},

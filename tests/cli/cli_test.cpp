@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "rmbg/files.hpp"
 #include "rmbg/image.hpp"
@@ -30,7 +31,12 @@ Result rmbg(const std::string& args, const TempDir& dir) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
 }
 
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+// Appended piece by piece: GCC 12 warns falsely (-Wrestrict) about "'" + std::string here.
+std::string quoted(const fs::path& path) {
+  std::string text = "'";
+  text.append(path.string()).append("'");
+  return text;
+}
 
 vips::VImage load(const fs::path& path) {
   init_vips();
@@ -191,6 +197,92 @@ TEST(Cli, BatchReportsBadFilesAndFinishesTheRest) {
   EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.err.find("skipped " + (in / "rocket.jpg").string()), std::string::npos) << again.err;
   EXPECT_NE(again.err.find("1 written, 1 skipped, 0 failed"), std::string::npos) << again.err;
+}
+
+TEST(Cli, BatchPipelineReportsInInputOrderAndKeepsGoingPastFailures) {
+  TempDir dir;
+  const fs::path in = dir / "in", out = dir / "out";
+  fs::create_directories(in);
+  // Good photographs around a file that does not decode and one whose output cannot be written
+  // (a folder with files is in its place), so that the decoding and the writing stage each fail
+  // once mid-batch.
+  const std::vector<std::pair<std::string, std::string>> inputs{
+      {"a.jpg", "rocket.jpg"}, {"b.png", ""}, {"c.png", "coffee.png"}, {"d.png", "chelsea.png"},
+      {"e.png", "astronaut.png"}};
+  std::string args;
+  for (const auto& [name, source] : inputs) {
+    if (source.empty())
+      write_file_atomic(in / name, "not a picture\n");
+    else
+      fs::copy_file(sample(source), in / name);
+    args.append(" ").append(quoted(in / name));
+  }
+  fs::create_directories(out / "d.png" / "taken");
+
+  const Result run = rmbg("remove" + args + " -o " + quoted(out) + " --overwrite", dir);
+  EXPECT_EQ(run.status, 1) << run.err;
+  std::vector<std::string> reported;  // the input each line of the report is about, in order
+  std::istringstream lines(run.err);
+  for (std::string line; std::getline(lines, line);)
+    for (const auto& [name, source] : inputs)
+      if (line.find((in / name).string() + (source.empty() || name == "d.png" ? ":" : " -> ")) != std::string::npos)
+        reported.push_back(name);
+  EXPECT_EQ(reported, (std::vector<std::string>{"a.jpg", "b.png", "c.png", "d.png", "e.png"})) << run.err;
+  EXPECT_NE(run.err.find("b.png: not a supported image"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("d.png: cannot write " + (out / "d.png").string() + ": Is a directory"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("3 written, 0 skipped, 2 failed"), std::string::npos) << run.err;
+  for (const auto& [name, source] : inputs) {
+    if (source.empty() || name == "d.png") continue;
+    const vips::VImage original = load(sample(source)), cut = load((out / name).replace_extension(".png"));
+    EXPECT_EQ(cut.width(), original.width()) << name;
+    EXPECT_EQ(cut.height(), original.height()) << name;
+    EXPECT_EQ(cut.bands(), 4) << name;
+  }
+}
+
+// No GPU can be reached where the tests run: CUDA asked for is a clear message and the same cut-out
+// as on the CPU. On a machine with a GPU and the provider installed, CUDA must then be used.
+TEST(Cli, DeviceCudaFallsBackToTheCpuSayingWhy) {
+  TempDir dir;
+  const Composite c = make_composite();
+  c.photo.write_to_file((dir / "composite.png").c_str());
+  const std::string photo = quoted(dir / "composite.png");
+  const Result cpu = rmbg("remove " + photo + " -o " + quoted(dir / "cpu.png") + " --mask --device cpu --quiet", dir);
+  ASSERT_EQ(cpu.status, 0) << cpu.err;
+  EXPECT_EQ(cpu.err, "") << "--quiet on the device that was asked for says nothing";
+
+  const Result cuda = rmbg("remove " + photo + " -o " + quoted(dir / "cuda.png") + " --mask --device cuda --quiet", dir);
+  ASSERT_EQ(cuda.status, 0) << cuda.err;
+  const Matte on_cpu = to_matte(load(dir / "cpu.png")), asked_cuda = to_matte(load(dir / "cuda.png"));
+  EXPECT_GT(test::iou(asked_cuda, c.truth), 0.98);
+  if (cuda.err.empty()) {
+    const Result gpu = rmbg("remove " + photo + " -o " + quoted(dir / "gpu.png") + " --device cuda", dir);
+    EXPECT_NE(gpu.err.find("rmbg: inference on the GPU with CUDA"), std::string::npos) << gpu.err;
+  } else {
+    EXPECT_EQ(cuda.err.rfind("rmbg: CUDA was asked for but cannot be used, so inference runs on the CPU: ", 0), 0u)
+        << "a fall back is said even with --quiet: " << cuda.err;
+    EXPECT_NE(cuda.err.find("CUDA provider"), std::string::npos) << "and why: " << cuda.err;
+    EXPECT_EQ(on_cpu.alpha, asked_cuda.alpha) << "the CPU it fell back to gives the CPU's cut-out";
+  }
+
+  const Result automatic = rmbg("remove " + photo + " -o " + quoted(dir / "auto.png") + " --mask", dir);
+  ASSERT_EQ(automatic.status, 0) << automatic.err;
+  EXPECT_TRUE(automatic.err.starts_with("rmbg: inference on the ")) << "auto says where it runs: " << automatic.err;
+
+  const Result wrong = rmbg("remove " + photo + " -o " + quoted(dir / "x.png") + " --device gpu", dir);
+  EXPECT_EQ(wrong.status, 2);
+  EXPECT_NE(wrong.err.find("--device: gpu not in {auto,cpu,cuda}"), std::string::npos) << wrong.err;
+}
+
+TEST(Cli, OneImageIntoAFolderKeepsItsName) {
+  TempDir dir;
+  fs::create_directories(dir / "existing");
+  for (const std::string folder : {"existing", "new/"}) {
+    const Result run = rmbg("remove " + quoted(sample("rocket.jpg")) + " -o " + quoted(dir / folder), dir);
+    ASSERT_EQ(run.status, 0) << folder << ": " << run.err;
+    EXPECT_EQ(load(dir / folder / "rocket.png").width(), 640) << folder;
+  }
 }
 
 TEST(Cli, ReadsStandardInputAndWritesStandardOutput) {

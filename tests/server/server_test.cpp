@@ -345,6 +345,10 @@ TEST(Server, HealthIsNotReadyUntilTheModelIsLoaded) {
     EXPECT_EQ(health->status, 503);
     EXPECT_EQ(body["status"], "loading");
     if (loading_answers++ == 0) {
+      const json system = json::parse(http.Get("/api/system")->body);
+      if (!system["model"]["ready"]) {  // where the model will run is not known before it loads
+        EXPECT_TRUE(system["model"]["execution_provider"].is_null()) << system;
+      }
       const auto early = post(server, rocket());
       if (early->status != 200) {  // the model may have finished loading in between
         expect_json_error(early, 503, "not_ready", "still loading", "a request before the model is loaded");
@@ -361,7 +365,8 @@ TEST(Server, DescribesItselfAndServesThePageFromTheBinary) {
   TempDir elsewhere;
   const auto previous = fs::current_path();
   fs::current_path(elsewhere.path());
-  ServerProcess server({"--max-upload-mb", "7", "--queue", "3"});
+  // No GPU here: CUDA asked for must be a fall back to the CPU, said in the log and the API.
+  ServerProcess server({"--max-upload-mb", "7", "--queue", "3", "--device", "cuda"});
   fs::current_path(previous);
   auto http = server.client();
 
@@ -377,9 +382,19 @@ TEST(Server, DescribesItselfAndServesThePageFromTheBinary) {
   EXPECT_GT(system["memory"]["process_rss_bytes"].get<double>(), 50e6) << "the model is in memory";
   EXPECT_GE(system["memory"]["process_peak_rss_bytes"], system["memory"]["process_rss_bytes"]);
   EXPECT_GT(system["memory"]["machine_bytes"], system["memory"]["machine_available_bytes"]);
-  EXPECT_TRUE(system["gpu"].is_null());
   EXPECT_EQ(system["queue"], (json{{"running", 0}, {"waiting", 0}, {"capacity", 3}, {"concurrency", 1}}));
-  EXPECT_EQ(system["model"], (json{{"name", "isnet"}, {"ready", true}, {"execution_provider", "cpu"}}));
+  EXPECT_EQ(system["model"]["name"], "isnet");
+  EXPECT_EQ(system["model"]["ready"], true);
+  const std::string device = system["model"]["device"];
+  EXPECT_NE(server.log().find(device), std::string::npos) << server.log();
+  if (system["model"]["execution_provider"] == "cuda") {  // a machine with an NVIDIA GPU
+    EXPECT_EQ(system["gpu"]["description"], device);
+  } else {
+    EXPECT_EQ(system["model"]["execution_provider"], "cpu");
+    EXPECT_TRUE(system["gpu"].is_null());
+    EXPECT_EQ(device.rfind("CUDA was asked for but cannot be used, so inference runs on the CPU: ", 0), 0u)
+        << device;
+  }
   EXPECT_EQ(system["limits"]["max_upload_bytes"], 7 * 1024 * 1024);
   EXPECT_EQ(system["limits"]["max_pixels"], 150'000'000);
 
