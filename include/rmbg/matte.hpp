@@ -6,6 +6,11 @@
 
 namespace rmbg {
 
+// A rectangle of pixels.
+struct Region {
+  int left = 0, top = 0, width = 0, height = 0;
+};
+
 // Alpha in 0..1, one float per pixel, row-major.
 struct Matte {
   int width = 0;
@@ -30,11 +35,11 @@ struct RgbImage {
   const float* pixel(int x, int y) const { return &rgb[(static_cast<size_t>(y) * width + x) * 3]; }
 };
 
-// Conversions between libvips images and the buffers above: 8-bit and 16-bit images are scaled
-// to 0..1, float images are taken as they are.
+// libvips images into the buffers above, and a matte back: 8-bit and 16-bit images are scaled to 0..1, float
+// images are taken as they are.
+double unit_scale(const vips::VImage& image);  // the factor that maps its values onto 0..1
 RgbImage to_rgb(const vips::VImage& image);
 Matte to_matte(const vips::VImage& single_band);
-vips::VImage to_vips(const Matte& matte);    // 1-band float, 0..1
-vips::VImage to_vips(const RgbImage& image);  // 3-band float, 0..1
+vips::VImage to_vips(const Matte& matte);  // 1-band float, 0..1
 
 }  // namespace rmbg

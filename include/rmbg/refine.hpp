@@ -1,28 +1,88 @@
 #pragma once
 // Bringing the model's low-resolution alpha to the photograph's resolution, and estimating the
-// true colour of the subject where it is blended with the old background.
+// true colour of the subject where it is blended with the old background. Everything here keeps
+// its data at (about) model resolution and computes full-resolution pixels a span or a rectangle
+// at a time, so that a photograph of any size is refined in bounded memory.
+#include <span>
+#include <vector>
+
 #include "rmbg/matte.hpp"
 
 namespace rmbg {
 
-Matte upsample_bilinear(const Matte& low, int width, int height);
+// Interleaved float planes read back bilinearly at a larger size, pixel centres aligned.
+class Upsampled {
+ public:
+  Upsampled(std::vector<float> planes, int width, int height, int channels, int out_width, int out_height);
+  int channels() const { return channels_; }
+  // Pixels x0 .. x0 + count - 1 of row y of the larger size, `channels` floats each.
+  void span(int y, int x0, int count, float* out) const;
 
-// Fast guided filter: linear coefficients fitted at low resolution between `guide_low` (the
-// photograph at the matte's size) and the matte, then applied to the full-resolution `guide`.
-// The defaults were chosen with `rmbg eval`: a small window and little regularisation beat a plain
-// stretch on every evaluation set; wider windows or more regularisation blur the model's edges.
-Matte upsample_guided(const Matte& low, const RgbImage& guide_low, const RgbImage& guide,
-                      int radius = 1, float epsilon = 1e-5f);
+ private:
+  struct Tap {
+    int i0, i1;
+    float w1;
+  };
+  static std::vector<Tap> taps(int size, int out_size);
+
+  std::vector<float> planes_;
+  int width_, channels_;
+  std::vector<Tap> xs_, ys_;
+};
+
+// The model's alpha at the photograph's resolution.
+class AlphaField {
+ public:
+  // The low-resolution alpha stretched bilinearly to width x height.
+  static AlphaField stretched(const Matte& low, int width, int height);
+  // Fast guided filter: linear coefficients fitted at low resolution between `guide_low` (the
+  // photograph at the matte's size) and the matte, applied to the full-resolution photograph.
+  // The defaults were chosen with `rmbg eval`: a small window and little regularisation beat a
+  // plain stretch on every evaluation set; wider windows or more regularisation blur the edges.
+  static AlphaField guided(const Matte& low, const RgbImage& guide_low, int width, int height,
+                           int radius = 1, float epsilon = 1e-5f);
+
+  // Alpha of pixels x0 .. x0 + count - 1 of row y; `guide` holds the photograph's RGB (0..1,
+  // interleaved) at those pixels. A stretched field does not read it.
+  void span(int y, int x0, int count, const float* guide, float* alpha) const;
+
+ private:
+  AlphaField(Upsampled values, bool guided) : values_(std::move(values)), guided_(guided) {}
+  Upsampled values_;  // the alpha itself, or the coefficients a_r, a_g, a_b, b
+  bool guided_;
+};
 
 // Alpha below `low` becomes 0, above `high` 1, and the values between are stretched over 0..1.
 // The model leaves a faint haze over the background and a not-quite-opaque subject: that is its
 // uncertainty, not transparency. 0.05 / 0.95 lowered the error on every evaluation set without
 // losing any max F-measure; wider limits start to erase faint hair.
-void snap_certain(Matte& matte, float low = 0.05f, float high = 0.95f);
+void snap_certain(std::span<float> alpha, float low = 0.05f, float high = 0.95f);
 
 // Colour of the subject alone at every pixel, so that compositing the cut-out on any background
-// shows no fringe of the old one (blur-fusion foreground estimation, two passes).
-RgbImage estimate_foreground(const RgbImage& image, const Matte& alpha);
+// shows no fringe of the old one (blur-fusion foreground estimation, two passes). The wide pass
+// gathers the colours of each side of an edge from block means of the whole photograph; the
+// narrow pass corrects them locally and runs on any rectangle given a margin around it.
+class ForegroundEstimator {
+ public:
+  static constexpr int kMargin = 6;  // the narrow pass's radius
+
+  // The side of the blocks whose means the wide pass runs on: the pass is smooth, so it runs at
+  // most at about 1024 pixels a side.
+  static int block_size(int width, int height);
+  // `image_blocks` and `alpha_blocks`: means of the photograph (width x height) and its alpha
+  // over blocks of block_size(width, height) pixels a side, with a block for the part-blocks at
+  // the right and bottom (what they average over hardly matters to a pass this wide).
+  ForegroundEstimator(const RgbImage& image_blocks, const Matte& alpha_blocks, int width, int height);
+
+  // The foreground (RGB, interleaved) of the pixels of `inner`. `image` (RGB) and `alpha` cover
+  // `outer`: `inner` grown by kMargin on every side, as far as the photograph goes.
+  void estimate(const Region& outer, const float* image, const float* alpha, const Region& inner,
+                float* foreground) const;
+
+ private:
+  int width_, height_;
+  Upsampled wide_;  // subject and background colours near each pixel, six channels
+};
 
 // Mean over a (2r+1)^2 window, clipped at the borders; `channels` interleaved planes.
 std::vector<float> box_mean(std::vector<float> values, int width, int height, int channels, int radius);

@@ -26,14 +26,11 @@ struct CutOptions {
   bool estimate_foreground = true;  // the cut-out's colours; a mask alone does not need them
 };
 
-// Seconds spent in each stage of one cut, for benchmarks.
+// Seconds spent in each stage of one cut, for benchmarks. The cut-out's full-resolution pixels
+// are computed later, as it is rendered and encoded.
 struct StageTimes {
   double inference = 0;
   double refinement = 0;
-};
-
-struct Region {
-  int left = 0, top = 0, width = 0, height = 0;
 };
 
 // Where a second, closer look at the subject pays: the box around the model's alpha (`low`, at
@@ -48,7 +45,7 @@ class Remover {
 
  private:
   struct Pass;
-  Pass look(const vips::VImage& view, const RgbImage& guide, bool guided, StageTimes& times) const;
+  Pass look(const vips::VImage& view, const Region& region, bool guided, StageTimes& times) const;
 
   const Engine& engine_;
 };

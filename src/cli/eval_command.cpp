@@ -65,7 +65,7 @@ json evaluate_set(const fs::path& dir, const Remover& remover, const EvalOptions
     const auto ignore = read_optional_mask(dir / "ignore" / (id + ".png"));
     const auto trimap = read_optional_mask(dir / "trimap" / (id + ".png"));
     const Image image = read_image(path, o.pipeline.decode_limits());
-    const Matte prediction = remover.cut(image, cut_options).alpha;
+    const Matte prediction = to_matte(remover.cut(image, cut_options).alpha());
     const ImageScore s =
         score(prediction, truth, ignore ? &*ignore : nullptr, trimap ? &*trimap : nullptr);
     scores.push_back(s);

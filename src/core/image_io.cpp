@@ -82,7 +82,7 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits) {
     // Only the header is read here; the size check runs before any pixel is decoded.
     auto img = vips::VImage::new_from_buffer(
         bytes.data(), bytes.size(), "",
-        vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_ERROR));
+        vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_ERROR)->set("access", VIPS_ACCESS_SEQUENTIAL));
     const auto pixels = static_cast<std::uint64_t>(img.width()) * img.height();
     if (pixels > limits.max_pixels)
       throw Error(ErrorCode::image_too_large,
@@ -90,7 +90,18 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits) {
                       std::to_string(img.height()) + " (" + std::to_string(pixels / 1'000'000) +
                       " megapixels); the limit is " +
                       std::to_string(limits.max_pixels / 1'000'000) + " megapixels");
-    // Decode now, into memory of our own: damage shows here, and `bytes` may go away.
+    // Decode now, into storage of our own: damage shows here, and `bytes` may go away. Beyond
+    // libvips' disc threshold (100 MB of pixels unless VIPS_DISC_THRESHOLD says otherwise) that
+    // is a temporary file, deleted with the image, which libvips maps a window of at a time: a
+    // 100-megapixel photograph then costs little memory. It is read as decoded, so rotating and
+    // converting it happen as it is read.
+    if (VIPS_IMAGE_SIZEOF_IMAGE(img.get_image()) > vips_get_disc_threshold()) {
+      VipsImage* file = vips_image_new_temp_file("%s.v");
+      if (file == nullptr) throw vips::VError();
+      const vips::VImage stored(file);
+      if (vips_image_write(img.get_image(), file) != 0) throw vips::VError();
+      return normalise(stored, format);
+    }
     auto image = normalise(img.copy_memory(), format);
     image.rgb = image.rgb.copy_memory();
     if (image.alpha) image.alpha = image.alpha->copy_memory();

@@ -234,7 +234,8 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
   if (shrink < 1) working.rgb = working.rgb.resize(shrink);
   const double scale_x = static_cast<double>(working.width()) / region.width;
   const double scale_y = static_cast<double>(working.height()) / region.height;
-  Cutout cutout = Remover(matting_).cut(working, cut_options);
+  const Cutout cutout = Remover(matting_).cut(working, cut_options);
+  Matte alpha_matte = to_matte(cutout.alpha());
 
   // The face's frame in the working image's pixels.
   const auto to_working = [&](Point p) {
@@ -248,10 +249,10 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
   const Point face_centre = to_working({faces.front().left + faces.front().width / 2,
                                         faces.front().top + faces.front().height / 2});
   const int face_half = static_cast<int>(work_face.half_width / 2);
-  keep_person(cutout.alpha, {static_cast<int>(face_centre.x) - face_half, static_cast<int>(face_centre.y) - face_half,
+  keep_person(alpha_matte, {static_cast<int>(face_centre.x) - face_half, static_cast<int>(face_centre.y) - face_half,
                              2 * face_half + 1, 2 * face_half + 1});
 
-  const std::optional<double> crown = crown_b(cutout.alpha, work_face);
+  const std::optional<double> crown = crown_b(alpha_matte, work_face);
   if (!crown) throw Error(ErrorCode::head_cut_off, "no head was found above the eyes");
   // A head that reaches the photograph's top edge may go on above it: its height is unknown.
   const Point top_of_head = work_face.at(work_face.centre_a, *crown + 1);
@@ -266,9 +267,8 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
 
   // The person premultiplied by their alpha, so that reducing, turning and edge-extending mix
   // colour and coverage together; the background goes in afterwards, at the result's size.
-  const vips::VImage alpha = to_vips(cutout.alpha);
-  vips::VImage person = (to_vips(cutout.foreground) * alpha).bandjoin(alpha);
-  cutout = {};  // the full-size buffers are not needed any more
+  const vips::VImage alpha = to_vips(alpha_matte);
+  vips::VImage person = (cutout.foreground() * alpha).bandjoin(alpha);
   // Reduce with libvips' antialiasing filter first; the affine transform then only turns and moves.
   double reduce_x = 1, reduce_y = 1;
   if (frame.scale < 1) {

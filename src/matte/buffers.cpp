@@ -15,7 +15,8 @@ std::vector<float> read_floats(const vips::VImage& image, double scale) {
   return out;
 }
 
-// Maps the image's full range onto 0..1: 8-bit, 16-bit, or float already in 0..1.
+}  // namespace
+
 double unit_scale(const vips::VImage& image) {
   switch (image.format()) {
     case VIPS_FORMAT_USHORT: return 1.0 / 65535.0;
@@ -24,15 +25,6 @@ double unit_scale(const vips::VImage& image) {
     default: return 1.0 / 255.0;
   }
 }
-
-vips::VImage copy_floats(const std::vector<float>& data, int width, int height, int bands) {
-  VipsImage* image = vips_image_new_from_memory_copy(data.data(), data.size() * sizeof(float), width,
-                                                     height, bands, VIPS_FORMAT_FLOAT);
-  if (image == nullptr) throw vips::VError();
-  return vips::VImage(image);
-}
-
-}  // namespace
 
 RgbImage to_rgb(const vips::VImage& image) {
   RgbImage out;
@@ -51,9 +43,10 @@ Matte to_matte(const vips::VImage& single_band) {
 }
 
 vips::VImage to_vips(const Matte& matte) {
-  return copy_floats(matte.alpha, matte.width, matte.height, 1);
+  vips::VImage image = vips::VImage::new_from_memory(const_cast<float*>(matte.alpha.data()),
+                                                      matte.alpha.size() * sizeof(float), matte.width,
+                                                      matte.height, 1, VIPS_FORMAT_FLOAT);
+  return image.copy_memory();  // the image outlives the matte
 }
-
-vips::VImage to_vips(const RgbImage& image) { return copy_floats(image.rgb, image.width, image.height, 3); }
 
 }  // namespace rmbg

@@ -4,113 +4,82 @@
 #include <cmath>
 
 namespace rmbg {
+
+Upsampled::Upsampled(std::vector<float> planes, int width, int height, int channels, int out_width,
+                     int out_height)
+    : planes_(std::move(planes)), width_(width), channels_(channels), xs_(taps(width, out_width)),
+      ys_(taps(height, out_height)) {}
+
+std::vector<Upsampled::Tap> Upsampled::taps(int size, int out_size) {
+  std::vector<Tap> t(out_size);
+  const float scale = static_cast<float>(size) / out_size;
+  for (int d = 0; d < out_size; ++d) {
+    const float s = std::clamp((d + 0.5f) * scale - 0.5f, 0.0f, static_cast<float>(size - 1));
+    const int i0 = static_cast<int>(s);
+    t[d] = {i0, std::min(i0 + 1, size - 1), s - i0};
+  }
+  return t;
+}
+
+void Upsampled::span(int y, int x0, int count, float* out) const {
+  const float* r0 = &planes_[static_cast<size_t>(ys_[y].i0) * width_ * channels_];
+  const float* r1 = &planes_[static_cast<size_t>(ys_[y].i1) * width_ * channels_];
+  const float wy = ys_[y].w1;
+  for (int i = 0; i < count; ++i) {
+    const Tap& tx = xs_[x0 + i];
+    const int a = tx.i0 * channels_, b = tx.i1 * channels_;
+    for (int c = 0; c < channels_; ++c) {
+      const float top = r0[a + c] + (r0[b + c] - r0[a + c]) * tx.w1;
+      const float bottom = r1[a + c] + (r1[b + c] - r1[a + c]) * tx.w1;
+      out[i * channels_ + c] = top + (bottom - top) * wy;
+    }
+  }
+}
+
 namespace {
 
-// Bilinear sampling of interleaved float planes at another size, pixel centres aligned, one
-// output row at a time so that a full-resolution copy is never needed.
-class BilinearRows {
- public:
-  BilinearRows(const std::vector<float>& src, int sw, int sh, int channels, int dw, int dh)
-      : src_(src), sw_(sw), channels_(channels), xs_(taps(sw, dw)), ys_(taps(sh, dh)) {}
-
-  void row(int y, float* out) const {
-    const float* r0 = &src_[static_cast<size_t>(ys_[y].i0) * sw_ * channels_];
-    const float* r1 = &src_[static_cast<size_t>(ys_[y].i1) * sw_ * channels_];
-    const float wy = ys_[y].w1;
-    for (size_t x = 0; x < xs_.size(); ++x) {
-      const int a = xs_[x].i0 * channels_, b = xs_[x].i1 * channels_;
-      const float wx = xs_[x].w1;
-      for (int c = 0; c < channels_; ++c) {
-        const float top = r0[a + c] + (r0[b + c] - r0[a + c]) * wx;
-        const float bottom = r1[a + c] + (r1[b + c] - r1[a + c]) * wx;
-        out[x * channels_ + c] = top + (bottom - top) * wy;
-      }
+// Window means along one line of items of `item` floats each (a pixel's weighed channels, or a
+// whole row of them): for every position i of [first, first + count), the mean of `in` over the
+// window [i - r, i + r] clipped to 0 .. size - 1, in the photograph's coordinates. `in` holds the
+// positions from `in_first` on; `sum` is scratch space.
+void window_means(const float* in, int in_first, size_t item, int first, int count, int size, int r,
+                  std::vector<double>& sum, float* out) {
+  sum.assign(item, 0.0);
+  int lo = std::max(0, first - r), hi = lo - 1;  // the window summed so far: lo .. hi
+  for (int i = first; i < first + count; ++i) {
+    const int want_lo = std::max(0, i - r), want_hi = std::min(size - 1, i + r);
+    for (; hi < want_hi; ++hi) {
+      const float* add = &in[(hi + 1 - in_first) * item];
+      for (size_t c = 0; c < item; ++c) sum[c] += add[c];
     }
+    for (; lo < want_lo; ++lo) {
+      const float* remove = &in[(lo - in_first) * item];
+      for (size_t c = 0; c < item; ++c) sum[c] -= remove[c];
+    }
+    const double n = want_hi - want_lo + 1;
+    float* o = &out[(i - first) * item];
+    for (size_t c = 0; c < item; ++c) o[c] = static_cast<float>(sum[c] / n);
   }
-
- private:
-  struct Tap {
-    int i0, i1;
-    float w1;
-  };
-  static std::vector<Tap> taps(int src_size, int dst_size) {
-    std::vector<Tap> t(dst_size);
-    const float scale = static_cast<float>(src_size) / dst_size;
-    for (int d = 0; d < dst_size; ++d) {
-      const float s = std::clamp((d + 0.5f) * scale - 0.5f, 0.0f, static_cast<float>(src_size - 1));
-      const int i0 = static_cast<int>(s);
-      t[d] = {i0, std::min(i0 + 1, src_size - 1), s - i0};
-    }
-    return t;
-  }
-
-  const std::vector<float>& src_;
-  int sw_, channels_;
-  std::vector<Tap> xs_, ys_;
-};
-
-// Mean of each factor x factor block (partial blocks at the edges average what they have).
-std::vector<float> shrink_box(const std::vector<float>& src, int w, int h, int channels, int factor) {
-  const int lw = (w + factor - 1) / factor, lh = (h + factor - 1) / factor;
-  std::vector<float> sum(static_cast<size_t>(lw) * lh * channels, 0.0f);
-  std::vector<int> count(static_cast<size_t>(lw) * lh, 0);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const size_t block = static_cast<size_t>(y / factor) * lw + x / factor;
-      ++count[block];
-      for (int c = 0; c < channels; ++c) sum[block * channels + c] += src[(static_cast<size_t>(y) * w + x) * channels + c];
-    }
-  for (size_t i = 0; i < count.size(); ++i)
-    for (int c = 0; c < channels; ++c) sum[i * channels + c] /= count[i];
-  return sum;
 }
 
 }  // namespace
 
 std::vector<float> box_mean(std::vector<float> values, int width, int height, int channels, int radius) {
   const size_t row = static_cast<size_t>(width) * channels;
-  std::vector<float> horizontal(values.size());
-  std::vector<double> sum(channels);
-  for (int y = 0; y < height; ++y) {
-    const float* in = &values[y * row];
-    float* h = &horizontal[y * row];
-    std::fill(sum.begin(), sum.end(), 0.0);
-    for (int x = 0; x < std::min(radius, width); ++x)
-      for (int c = 0; c < channels; ++c) sum[c] += in[x * channels + c];
-    for (int x = 0; x < width; ++x) {
-      if (x + radius < width)
-        for (int c = 0; c < channels; ++c) sum[c] += in[(x + radius) * channels + c];
-      if (x - radius - 1 >= 0)
-        for (int c = 0; c < channels; ++c) sum[c] -= in[(x - radius - 1) * channels + c];
-      const int count = std::min(x + radius, width - 1) - std::max(x - radius, 0) + 1;
-      for (int c = 0; c < channels; ++c) h[x * channels + c] = static_cast<float>(sum[c] / count);
-    }
-  }
-  // The vertical pass writes over the input, which is no longer needed.
-  std::vector<double> column_sum(row, 0.0);
-  for (int y = 0; y < std::min(radius, height); ++y)
-    for (size_t i = 0; i < row; ++i) column_sum[i] += horizontal[y * row + i];
-  for (int y = 0; y < height; ++y) {
-    if (y + radius < height)
-      for (size_t i = 0; i < row; ++i) column_sum[i] += horizontal[(y + radius) * row + i];
-    if (y - radius - 1 >= 0)
-      for (size_t i = 0; i < row; ++i) column_sum[i] -= horizontal[(y - radius - 1) * row + i];
-    const double count = std::min(y + radius, height - 1) - std::max(y - radius, 0) + 1;
-    float* o = &values[y * row];
-    for (size_t i = 0; i < row; ++i) o[i] = static_cast<float>(column_sum[i] / count);
-  }
+  std::vector<double> sum;
+  std::vector<float> across(values.size());
+  for (int y = 0; y < height; ++y)
+    window_means(&values[y * row], 0, channels, 0, width, width, radius, sum, &across[y * row]);
+  window_means(across.data(), 0, row, 0, height, height, radius, sum, values.data());
   return values;
 }
 
-Matte upsample_bilinear(const Matte& low, int width, int height) {
-  Matte out(width, height);
-  const BilinearRows rows(low.alpha, low.width, low.height, 1, width, height);
-  for (int y = 0; y < height; ++y) rows.row(y, &out.alpha[static_cast<size_t>(y) * width]);
-  return out;
+AlphaField AlphaField::stretched(const Matte& low, int width, int height) {
+  return AlphaField(Upsampled(low.alpha, low.width, low.height, 1, width, height), false);
 }
 
-Matte upsample_guided(const Matte& low, const RgbImage& guide_low, const RgbImage& guide,
-                      int radius, float epsilon) {
+AlphaField AlphaField::guided(const Matte& low, const RgbImage& guide_low, int width, int height,
+                              int radius, float epsilon) {
   const size_t n = low.alpha.size();
   // Window means of I, p, I*p and the six distinct products I_i*I_j, in one pass.
   constexpr int kStats = 13;
@@ -145,62 +114,56 @@ Matte upsample_guided(const Matte& low, const RgbImage& guide_low, const RgbImag
     c[0] = static_cast<float>(ar), c[1] = static_cast<float>(ag), c[2] = static_cast<float>(ab);
     c[3] = static_cast<float>(mp - ar * mr - ag * mg - ab * mb);
   }
-  coefficients = box_mean(std::move(coefficients), low.width, low.height, 4, radius);
-
   // The smooth coefficients go to full resolution; the detail comes from the photograph.
-  Matte out(guide.width, guide.height);
-  const BilinearRows rows(coefficients, low.width, low.height, 4, guide.width, guide.height);
-  std::vector<float> row(static_cast<size_t>(guide.width) * 4);
-  for (int y = 0; y < guide.height; ++y) {
-    rows.row(y, row.data());
-    for (int x = 0; x < guide.width; ++x) {
-      const float* c = &row[x * 4];
-      const float* I = guide.pixel(x, y);
-      out.at(x, y) = std::clamp(c[0] * I[0] + c[1] * I[1] + c[2] * I[2] + c[3], 0.0f, 1.0f);
-    }
-  }
-  return out;
+  return AlphaField(Upsampled(box_mean(std::move(coefficients), low.width, low.height, 4, radius),
+                              low.width, low.height, 4, width, height),
+                    true);
 }
 
-void snap_certain(Matte& matte, float low, float high) {
+void AlphaField::span(int y, int x0, int count, const float* guide, float* alpha) const {
+  if (!guided_) return values_.span(y, x0, count, alpha);
+  constexpr int kChunk = 256;  // coefficients of this many pixels at a time, on the stack
+  float c[kChunk * 4];
+  for (int start = 0; start < count; start += kChunk) {
+    const int n = std::min(kChunk, count - start);
+    values_.span(y, x0 + start, n, c);
+    for (int i = 0; i < n; ++i) {
+      const float* k = &c[i * 4];
+      const float* I = &guide[(start + i) * 3];
+      alpha[start + i] = std::clamp(k[0] * I[0] + k[1] * I[1] + k[2] * I[2] + k[3], 0.0f, 1.0f);
+    }
+  }
+}
+
+void snap_certain(std::span<float> alpha, float low, float high) {
   const float scale = 1.0f / (high - low);
-  for (float& a : matte.alpha) a = std::clamp((a - low) * scale, 0.0f, 1.0f);
+  for (float& a : alpha) a = std::clamp((a - low) * scale, 0.0f, 1.0f);
 }
 
 namespace {
 
-constexpr int kWideRadius = 90;  // gathers the colours of each side of an edge
-constexpr int kNarrowRadius = 6;  // corrects them locally
+constexpr int kWideRadius = 90;      // gathers the colours of each side of an edge
 constexpr int kWidePassSize = 1024;  // the wide pass is smooth: it runs at most at this size
+constexpr int kWeighed = 7;          // F * alpha, B * (1 - alpha), alpha
 
-// Window means of F weighted by alpha and of B weighted by 1 - alpha: the colours of the subject
-// and of the background near each pixel. Six interleaved channels, F then B.
-std::vector<float> blurred_colours(const std::vector<float>& foreground, const std::vector<float>& background,
-                                   const std::vector<float>& alpha, int width, int height, int radius) {
-  const size_t n = alpha.size();
-  std::vector<float> weighted(n * 7);
-  for (size_t i = 0; i < n; ++i) {
-    const float a = alpha[i];
-    float* w = &weighted[i * 7];
-    for (int c = 0; c < 3; ++c) {
-      w[c] = foreground[i * 3 + c] * a;
-      w[3 + c] = background[i * 3 + c] * (1.0f - a);
-    }
-    w[6] = a;
+void weigh(const float* foreground, const float* background, float alpha, float* weighed) {
+  for (int c = 0; c < 3; ++c) {
+    weighed[c] = foreground[c] * alpha;
+    weighed[3 + c] = background[c] * (1.0f - alpha);
   }
-  weighted = box_mean(std::move(weighted), width, height, 7, radius);
-  std::vector<float> colours(n * 6);
-  for (size_t i = 0; i < n; ++i) {
-    const float* w = &weighted[i * 7];
-    for (int c = 0; c < 3; ++c) {
-      colours[i * 6 + c] = w[c] / (w[6] + 1e-5f);
-      colours[i * 6 + 3 + c] = w[3 + c] / (1.0f - w[6] + 1e-5f);
-    }
-  }
-  return colours;
+  weighed[6] = alpha;
 }
 
-// The foreground that explains the pixel best given the blurred colours around it:
+// The colours of the subject and of the background near a pixel, from window means of what weigh()
+// gives: six channels, F then B.
+void colours_of(const float* mean, float* colours) {
+  for (int c = 0; c < 3; ++c) {
+    colours[c] = mean[c] / (mean[6] + 1e-5f);
+    colours[3 + c] = mean[3 + c] / (1.0f - mean[6] + 1e-5f);
+  }
+}
+
+// The foreground that explains the pixel best given the colours around it:
 // F = F_blur + alpha (I - alpha F_blur - (1 - alpha) B_blur).
 void correct(const float* image, const float* colours, float alpha, float* foreground, float* background) {
   for (int c = 0; c < 3; ++c) {
@@ -210,36 +173,63 @@ void correct(const float* image, const float* colours, float alpha, float* foreg
   }
 }
 
+std::vector<float> wide_colours(const RgbImage& image, const Matte& alpha, int radius) {
+  const size_t n = alpha.alpha.size();
+  std::vector<float> weighed(n * kWeighed);
+  for (size_t i = 0; i < n; ++i)
+    weigh(&image.rgb[i * 3], &image.rgb[i * 3], alpha.alpha[i], &weighed[i * kWeighed]);
+  weighed = box_mean(std::move(weighed), alpha.width, alpha.height, kWeighed, radius);
+  std::vector<float> colours(n * 6);
+  for (size_t i = 0; i < n; ++i) colours_of(&weighed[i * kWeighed], &colours[i * 6]);
+  return colours;
+}
+
 }  // namespace
 
-RgbImage estimate_foreground(const RgbImage& image, const Matte& alpha) {
-  const int w = image.width, h = image.height;
-  // Wide pass: on a box-shrunk copy when the photograph is large, brought back row by row.
-  const int factor = std::max(1, (std::max(w, h) + kWidePassSize - 1) / kWidePassSize);
-  const int lw = (w + factor - 1) / factor, lh = (h + factor - 1) / factor;
-  const std::vector<float> low_image = factor > 1 ? shrink_box(image.rgb, w, h, 3, factor) : image.rgb;
-  const std::vector<float> low_alpha = factor > 1 ? shrink_box(alpha.alpha, w, h, 1, factor) : alpha.alpha;
-  const std::vector<float> wide =
-      blurred_colours(low_image, low_image, low_alpha, lw, lh, std::max(1, kWideRadius / factor));
+int ForegroundEstimator::block_size(int width, int height) {
+  return std::max(1, (std::max(width, height) + kWidePassSize - 1) / kWidePassSize);
+}
 
-  RgbImage coarse(w, h);
-  std::vector<float> background(coarse.rgb.size());
-  const BilinearRows rows(wide, lw, lh, 6, w, h);
-  std::vector<float> row(static_cast<size_t>(w) * 6);
-  for (int y = 0; y < h; ++y) {
-    rows.row(y, row.data());
-    for (int x = 0; x < w; ++x) {
-      const size_t i = static_cast<size_t>(y) * w + x;
-      correct(&image.rgb[i * 3], &row[x * 6], alpha.alpha[i], &coarse.rgb[i * 3], &background[i * 3]);
+ForegroundEstimator::ForegroundEstimator(const RgbImage& image_blocks, const Matte& alpha_blocks,
+                                         int width, int height)
+    : width_(width), height_(height),
+      wide_(wide_colours(image_blocks, alpha_blocks, std::max(1, kWideRadius / block_size(width, height))),
+            alpha_blocks.width, alpha_blocks.height, 6, width, height) {}
+
+void ForegroundEstimator::estimate(const Region& outer, const float* image, const float* alpha,
+                                   const Region& inner, float* foreground) const {
+  // Coarse foreground and background from the wide pass at every pixel of `outer`, weighed.
+  const size_t ow = outer.width;
+  std::vector<float> weighed(ow * outer.height * kWeighed);
+  std::vector<float> wide(ow * 6);
+  for (int y = 0; y < outer.height; ++y) {
+    wide_.span(outer.top + y, outer.left, outer.width, wide.data());
+    for (size_t x = 0; x < ow; ++x) {
+      const size_t i = y * ow + x;
+      float f[3], b[3];
+      correct(&image[i * 3], &wide[x * 6], alpha[i], f, b);
+      weigh(f, b, alpha[i], &weighed[i * kWeighed]);
     }
   }
+  // Narrow window means for the pixels of `inner`: along the rows of `outer`, then down the columns.
+  const size_t iw = inner.width;
+  std::vector<double> sum;
+  std::vector<float> across(static_cast<size_t>(outer.height) * iw * kWeighed);
+  for (int y = 0; y < outer.height; ++y)
+    window_means(&weighed[y * ow * kWeighed], outer.left, kWeighed, inner.left, inner.width, width_,
+                 kMargin, sum, &across[y * iw * kWeighed]);
+  std::vector<float> means(iw * inner.height * kWeighed);
+  window_means(across.data(), outer.top, iw * kWeighed, inner.top, inner.height, height_, kMargin, sum,
+               means.data());
 
-  // Narrow pass at full resolution, from the coarse estimate.
-  const std::vector<float> narrow = blurred_colours(coarse.rgb, background, alpha.alpha, w, h, kNarrowRadius);
-  RgbImage out(w, h);
-  for (size_t i = 0; i < alpha.alpha.size(); ++i)
-    correct(&image.rgb[i * 3], &narrow[i * 6], alpha.alpha[i], &out.rgb[i * 3], nullptr);
-  return out;
+  for (int y = 0; y < inner.height; ++y)
+    for (size_t x = 0; x < iw; ++x) {
+      const size_t o = (inner.top - outer.top + y) * ow + (inner.left - outer.left + x);
+      const size_t i = y * iw + x;
+      float colours[6];
+      colours_of(&means[i * kWeighed], colours);
+      correct(&image[o * 3], colours, alpha[o], &foreground[i * 3], nullptr);
+    }
 }
 
 }  // namespace rmbg

@@ -32,13 +32,6 @@ vips::VImage model_view(const Image& image) {
       .cast(image.rgb.format());
 }
 
-RgbImage crop(const RgbImage& image, const Region& r) {
-  RgbImage out(r.width, r.height);
-  for (int y = 0; y < r.height; ++y)
-    std::copy_n(image.pixel(r.left, r.top + y), static_cast<size_t>(r.width) * 3, out.pixel(0, y));
-  return out;
-}
-
 // The margin and the size limit were chosen with `rmbg eval`: a closer look at subjects that
 // fill most of the frame changed little and cost a second inference.
 constexpr double kRegionMargin = 0.10;        // of the subject's size, on each side
@@ -79,60 +72,47 @@ std::optional<Region> subject_region(const Matte& low, int width, int height) {
   return r;
 }
 
-// One look of the model at `view`: its alpha at model resolution and at the size of `guide`.
+// One look of the model at `view`, the part `region` of the photograph: its alpha at model
+// resolution, and at the region's resolution.
 struct Remover::Pass {
   Matte low;
-  Matte alpha;
+  Cutout::Look look;
 };
 
-Remover::Pass Remover::look(const vips::VImage& view, const RgbImage& guide, bool guided,
+Remover::Pass Remover::look(const vips::VImage& view, const Region& region, bool guided,
                             StageTimes& times) const {
   using Clock = std::chrono::steady_clock;
   const ModelInput& input = engine_.spec().input;
   const auto started = Clock::now();
   const vips::VImage model_input = resize_exact(view, input.width, input.height);
-  Pass pass;
-  pass.low = engine_.predict(model_input);
+  Matte low = engine_.predict(model_input);
   const auto predicted = Clock::now();
   times.inference += std::chrono::duration<double>(predicted - started).count();
-  if (guided) {
-    const vips::VImage guide_low = pass.low.width == input.width && pass.low.height == input.height
-                                       ? model_input
-                                       : resize_exact(view, pass.low.width, pass.low.height);
-    pass.alpha = upsample_guided(pass.low, to_rgb(guide_low), guide);
-  } else {
-    pass.alpha = upsample_bilinear(pass.low, guide.width, guide.height);
-  }
+  // The photograph as the model saw it, at the size of its output.
+  const auto guide_low = [&] {
+    const bool same = low.width == input.width && low.height == input.height;
+    return same ? model_input : resize_exact(view, low.width, low.height);
+  };
+  AlphaField alpha = guided ? AlphaField::guided(low, to_rgb(guide_low()), region.width, region.height)
+                            : AlphaField::stretched(low, region.width, region.height);
   times.refinement += std::chrono::duration<double>(Clock::now() - predicted).count();
-  return pass;
+  return {std::move(low), {region, std::move(alpha)}};
 }
 
 Cutout Remover::cut(const Image& image, const CutOptions& options, StageTimes* times) const {
   using Clock = std::chrono::steady_clock;
   StageTimes spent;
   const vips::VImage view = model_view(image);
-  const RgbImage full = to_rgb(image.rgb);
   const bool guided = options.preset >= Preset::balanced;
-  Pass whole = look(view, full, guided, spent);
-
-  Cutout cutout;
-  cutout.alpha = std::move(whole.alpha);
-  if (options.preset == Preset::best) {
-    if (const auto r = subject_region(whole.low, image.width(), image.height())) {
-      // Both looks count inside the region: their mean is steadier than either alone.
-      const Pass close = look(view.extract_area(r->left, r->top, r->width, r->height), crop(full, *r), guided, spent);
-      for (int y = 0; y < r->height; ++y)
-        for (int x = 0; x < r->width; ++x) {
-          float& a = cutout.alpha.at(r->left + x, r->top + y);
-          a = 0.5f * (a + close.alpha.at(x, y));
-        }
-    }
-  }
+  Pass whole = look(view, {0, 0, image.width(), image.height()}, guided, spent);
+  std::vector<Cutout::Look> looks{std::move(whole.look)};
+  if (options.preset == Preset::best)
+    if (const auto r = subject_region(whole.low, image.width(), image.height()))
+      looks.push_back(look(view.extract_area(r->left, r->top, r->width, r->height), *r, guided, spent).look);
 
   const auto refining = Clock::now();
-  if (options.preset != Preset::raw) snap_certain(cutout.alpha);
-  const bool estimate = options.estimate_foreground && options.preset >= Preset::balanced;
-  cutout.foreground = estimate ? estimate_foreground(full, cutout.alpha) : full;
+  Cutout cutout(image, std::move(looks), options.preset != Preset::raw);
+  if (options.estimate_foreground && options.preset >= Preset::balanced) cutout.estimate_foreground();
   spent.refinement += std::chrono::duration<double>(Clock::now() - refining).count();
   if (times) *times = spent;
   return cutout;

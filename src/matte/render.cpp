@@ -18,24 +18,29 @@ struct Box {
 };
 
 // Bounding box of the visible subject, grown by `margin` and kept inside the image.
-Box subject_box(const Matte& alpha, int margin) {
-  constexpr float kVisible = 0.05f;
-  int left = alpha.width, right = -1, top = alpha.height, bottom = -1;
-  for (int y = 0; y < alpha.height; ++y)
-    for (int x = 0; x < alpha.width; ++x)
-      if (alpha.at(x, y) > kVisible) {
-        left = std::min(left, x), right = std::max(right, x);
-        top = std::min(top, y), bottom = std::max(bottom, y);
-      }
-  if (right < 0) return {0, 0, alpha.width, alpha.height};  // nothing found: keep everything
-  left = std::max(0, left - margin), top = std::max(0, top - margin);
-  right = std::min(alpha.width - 1, right + margin), bottom = std::min(alpha.height - 1, bottom + margin);
-  return {left, top, right - left + 1, bottom - top + 1};
-}
-
-vips::VImage constant_like(const vips::VImage& like, const Colour& colour) {
-  return (like.new_from_image(std::vector<double>{colour.rgb[0], colour.rgb[1], colour.rgb[2]}))
-      .cast(VIPS_FORMAT_FLOAT);
+Box subject_box(const Cutout& cutout, int margin) {
+  constexpr double kVisible = 0.05;
+  vips::VImage row_counts;
+  const vips::VImage column_counts = (cutout.alpha() > kVisible).project(&row_counts);
+  // The first and last non-zero entries of a line of counts, or none.
+  const auto extent = [](const vips::VImage& counts) -> std::pair<int, int> {
+    const vips::VImage line = counts.cast(VIPS_FORMAT_DOUBLE);
+    size_t size = 0;
+    auto* data = static_cast<double*>(line.write_to_memory(&size));
+    const int n = static_cast<int>(size / sizeof(double));
+    int first = 0, last = n - 1;
+    while (first < n && data[first] == 0) ++first;
+    while (last >= first && data[last] == 0) --last;
+    g_free(data);
+    return {first, last};
+  };
+  const auto [left, right] = extent(column_counts);
+  const auto [top, bottom] = extent(row_counts);
+  const int w = cutout.width(), h = cutout.height();
+  if (right < left) return {0, 0, w, h};  // nothing found: keep everything
+  const int x0 = std::max(0, left - margin), y0 = std::max(0, top - margin);
+  const int x1 = std::min(w - 1, right + margin), y1 = std::min(h - 1, bottom + margin);
+  return {x0, y0, x1 - x0 + 1, y1 - y0 + 1};
 }
 
 }  // namespace
@@ -107,33 +112,14 @@ void validate(const OutputSpec& spec) {
 
 vips::VImage render(const Image& source, const Cutout& cutout, const OutputSpec& spec) {
   validate(spec);
-  vips::VImage alpha = to_vips(cutout.alpha);
-  if (source.alpha)  // what was transparent in the photograph stays transparent
-    alpha = alpha * source.alpha->cast(VIPS_FORMAT_FLOAT) / (source.is_16bit() ? 65535.0 : 255.0);
-
-  vips::VImage out;
-  if (spec.kind == OutputKind::mask) {
-    out = alpha;
-  } else {
-    const vips::VImage colour = to_vips(cutout.foreground);
-    // JPEG has no transparency: it gets white unless another colour was asked for.
-    std::optional<Colour> fill = spec.background;
-    if (!fill && spec.format == OutputFormat::jpeg) fill = Colour{{1, 1, 1}};
-    out = fill ? colour * alpha + constant_like(colour, *fill) * (1.0 - alpha)
-               : colour.bandjoin(alpha);
-  }
+  if (source.width() != cutout.width() || source.height() != cutout.height())
+    throw Error(ErrorCode::invalid_argument, "the cut-out was made from another image");
+  vips::VImage out = cutout.composed(spec);
   if (spec.crop_margin) {
-    const Box box = subject_box(cutout.alpha, *spec.crop_margin);
+    const Box box = subject_box(cutout, *spec.crop_margin);
     out = out.extract_area(box.left, box.top, box.width, box.height);
   }
-
-  const bool sixteen = spec.depth == 16;
-  out = out.linear(sixteen ? 65535.0 : 255.0, 0.5).cast(sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR);
   const bool grey = out.bands() == 1;
-  out = out.copy(vips::VImage::option()->set(
-      "interpretation", grey ? (sixteen ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W)
-                             : (sixteen ? VIPS_INTERPRETATION_RGB16 : VIPS_INTERPRETATION_sRGB)));
-
   for (const char* field : kCarriedFields) {
     if (grey && std::string_view(field) == VIPS_META_ICC_NAME) continue;  // an RGB profile
     if (source.rgb.get_typeof(field) == 0) continue;

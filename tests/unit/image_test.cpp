@@ -64,6 +64,23 @@ TEST(Decode, AppliesExifOrientation) {
   EXPECT_EQ(decoded.format, "jpeg");
 }
 
+// Beyond libvips' disc threshold the pixels go to a temporary file instead of memory; they are
+// the same, rotated upright, and damage still shows at decoding.
+TEST(Decode, ABigPhotographDecodesThroughATemporaryFile) {
+  const int w = 7000, h = 5000;  // 105 MB of RGB, past the default 100 MB
+  ASSERT_GT(static_cast<std::uint64_t>(w) * h * 3, vips_get_disc_threshold());
+  vips::VImage img = vips::VImage::xyz(w, h).cast(VIPS_FORMAT_UCHAR).bandjoin(128).copy(
+      vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  img.set(VIPS_META_ORIENTATION, 6);
+  const std::string jpeg = to_bytes(img, ".jpg");
+  const Image decoded = decode_image(jpeg);
+  EXPECT_EQ(decoded.width(), h);
+  EXPECT_EQ(decoded.height(), w);
+  const vips::VImage expected = vips::VImage::new_from_buffer(jpeg.data(), jpeg.size(), "").autorot();
+  EXPECT_EQ((decoded.rgb - expected).abs().max(), 0);
+  EXPECT_EQ(decode_error(jpeg.substr(0, jpeg.size() / 2)), ErrorCode::corrupt_image);
+}
+
 TEST(Decode, KeepsSixteenBitPrecision) {
   const vips::VImage sixteen = (noise(8, 8).cast(VIPS_FORMAT_USHORT) * 257)
                                    .cast(VIPS_FORMAT_USHORT)

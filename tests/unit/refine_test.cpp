@@ -52,6 +52,64 @@ std::vector<float> shrink(const std::vector<float>& src, int w, int h, int chann
   return out;
 }
 
+// Means over blocks of `factor` pixels a side, the partial blocks at the right and bottom
+// averaging what they have: what the foreground estimator's wide pass runs on.
+std::vector<float> block_means(const std::vector<float>& src, int w, int h, int channels, int factor) {
+  const int lw = (w + factor - 1) / factor, lh = (h + factor - 1) / factor;
+  std::vector<float> sum(static_cast<size_t>(lw) * lh * channels, 0.0f);
+  std::vector<int> count(static_cast<size_t>(lw) * lh, 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t block = static_cast<size_t>(y / factor) * lw + x / factor;
+      ++count[block];
+      for (int c = 0; c < channels; ++c)
+        sum[block * channels + c] += src[(static_cast<size_t>(y) * w + x) * channels + c];
+    }
+  for (size_t i = 0; i < count.size(); ++i)
+    for (int c = 0; c < channels; ++c) sum[i * channels + c] /= count[i];
+  return sum;
+}
+
+// The model's view of a scene: its alpha and its photograph shrunk by `factor`.
+struct LowView {
+  Matte alpha;
+  RgbImage image;
+};
+
+LowView low_view(const Scene& scene, int factor) {
+  const int w = scene.alpha.width, h = scene.alpha.height;
+  LowView low{Matte(w / factor, h / factor), RgbImage(w / factor, h / factor)};
+  low.alpha.alpha = shrink(scene.alpha.alpha, w, h, 1, factor);
+  low.image.rgb = shrink(scene.image.rgb, w, h, 3, factor);
+  return low;
+}
+
+// A field's alpha over a whole photograph, row by row.
+Matte fill(const AlphaField& field, const RgbImage& guide) {
+  Matte out(guide.width, guide.height);
+  for (int y = 0; y < guide.height; ++y) field.span(y, 0, guide.width, guide.pixel(0, y), &out.at(0, y));
+  return out;
+}
+
+ForegroundEstimator estimator_for(const Scene& scene) {
+  const int w = scene.alpha.width, h = scene.alpha.height;
+  const int factor = ForegroundEstimator::block_size(w, h);
+  const int lw = (w + factor - 1) / factor, lh = (h + factor - 1) / factor;
+  RgbImage image_blocks(lw, lh);
+  image_blocks.rgb = block_means(scene.image.rgb, w, h, 3, factor);
+  Matte alpha_blocks(lw, lh);
+  alpha_blocks.alpha = block_means(scene.alpha.alpha, w, h, 1, factor);
+  return ForegroundEstimator(image_blocks, alpha_blocks, w, h);
+}
+
+// The foreground of the whole scene, as one rectangle.
+RgbImage estimate_whole(const Scene& scene) {
+  const Region all{0, 0, scene.alpha.width, scene.alpha.height};
+  RgbImage out(all.width, all.height);
+  estimator_for(scene).estimate(all, scene.image.rgb.data(), scene.alpha.alpha.data(), all, out.rgb.data());
+  return out;
+}
+
 double mean_abs_error(const Matte& a, const Matte& b) {
   double sum = 0;
   for (size_t i = 0; i < a.alpha.size(); ++i) sum += std::abs(a.alpha[i] - b.alpha[i]);
@@ -80,23 +138,34 @@ TEST(BoxMean, MatchesBruteForceWithClippedBorders) {
 TEST(Upsampling, BilinearKeepsAConstantAndReachesTheRequestedSize) {
   Matte low(4, 3);
   std::fill(low.alpha.begin(), low.alpha.end(), 0.25f);
-  const Matte up = upsample_bilinear(low, 17, 11);
-  ASSERT_EQ(up.width, 17);
-  ASSERT_EQ(up.height, 11);
+  const Matte up = fill(AlphaField::stretched(low, 17, 11), RgbImage(17, 11));
   for (float a : up.alpha) EXPECT_FLOAT_EQ(a, 0.25f);
 }
 
 TEST(Upsampling, GuidedFollowsTheFullResolutionEdgesBetterThanBilinear) {
   const int w = 1536, h = 1152, factor = 3;
   const Scene scene = make_scene(w, h);
-  Matte low(w / factor, h / factor);
-  low.alpha = shrink(scene.alpha.alpha, w, h, 1, factor);
-  RgbImage guide_low(w / factor, h / factor);
-  guide_low.rgb = shrink(scene.image.rgb, w, h, 3, factor);
-
-  const double bilinear = mean_abs_error(upsample_bilinear(low, w, h), scene.alpha);
-  const double guided = mean_abs_error(upsample_guided(low, guide_low, scene.image), scene.alpha);
+  const LowView low = low_view(scene, factor);
+  const double bilinear =
+      mean_abs_error(fill(AlphaField::stretched(low.alpha, w, h), scene.image), scene.alpha);
+  const double guided =
+      mean_abs_error(fill(AlphaField::guided(low.alpha, low.image, w, h), scene.image), scene.alpha);
   EXPECT_LT(guided, bilinear * 0.8) << "bilinear " << bilinear << ", guided " << guided;
+}
+
+// Any span of a row is the same as that part of the whole row: tiles meet without seams.
+TEST(Upsampling, SpansAgreeWithWholeRows) {
+  const Scene scene = make_scene(301, 203);
+  const LowView low = low_view(scene, 4);
+  for (const AlphaField& field : {AlphaField::stretched(low.alpha, 301, 203),
+                                  AlphaField::guided(low.alpha, low.image, 301, 203)}) {
+    const Matte whole = fill(field, scene.image);
+    for (int y : {0, 101, 202}) {
+      float part[37];
+      field.span(y, 250, 37, scene.image.pixel(250, y), part);
+      for (int i = 0; i < 37; ++i) ASSERT_EQ(part[i], whole.at(250 + i, y)) << y << ", " << i;
+    }
+  }
 }
 
 // A model's alpha is rarely exactly 0 or 1: a faint haze over the background, a subject not
@@ -104,15 +173,12 @@ TEST(Upsampling, GuidedFollowsTheFullResolutionEdgesBetterThanBilinear) {
 TEST(SnapCertain, RemovesTheModelsHazeAndLowersTheError) {
   const int w = 1536, h = 1152, factor = 3;
   const Scene scene = make_scene(w, h);
-  Matte low(w / factor, h / factor);
-  low.alpha = shrink(scene.alpha.alpha, w, h, 1, factor);
-  for (float& a : low.alpha) a = 0.03f + 0.94f * a;
-  RgbImage guide_low(w / factor, h / factor);
-  guide_low.rgb = shrink(scene.image.rgb, w, h, 3, factor);
+  LowView low = low_view(scene, factor);
+  for (float& a : low.alpha.alpha) a = 0.03f + 0.94f * a;
 
-  Matte alpha = upsample_guided(low, guide_low, scene.image);
+  Matte alpha = fill(AlphaField::guided(low.alpha, low.image, w, h), scene.image);
   const double before = mean_abs_error(alpha, scene.alpha);
-  snap_certain(alpha);
+  snap_certain(alpha.alpha);
   const double after = mean_abs_error(alpha, scene.alpha);
   EXPECT_LT(after, before * 0.5) << "before " << before << ", after " << after;
   EXPECT_EQ(alpha.at(0, 0), 0.0f);
@@ -120,14 +186,13 @@ TEST(SnapCertain, RemovesTheModelsHazeAndLowersTheError) {
 }
 
 TEST(SnapCertain, StretchesTheValuesBetweenTheLimits) {
-  Matte m(5, 1);
-  m.alpha = {0.0f, 0.05f, 0.5f, 0.95f, 0.9725f};
-  snap_certain(m);
-  EXPECT_FLOAT_EQ(m.alpha[0], 0.0f);
-  EXPECT_FLOAT_EQ(m.alpha[1], 0.0f);
-  EXPECT_FLOAT_EQ(m.alpha[2], 0.5f);
-  EXPECT_FLOAT_EQ(m.alpha[3], 1.0f);
-  EXPECT_FLOAT_EQ(m.alpha[4], 1.0f);
+  std::vector<float> alpha{0.0f, 0.05f, 0.5f, 0.95f, 0.9725f};
+  snap_certain(alpha);
+  EXPECT_FLOAT_EQ(alpha[0], 0.0f);
+  EXPECT_FLOAT_EQ(alpha[1], 0.0f);
+  EXPECT_FLOAT_EQ(alpha[2], 0.5f);
+  EXPECT_FLOAT_EQ(alpha[3], 1.0f);
+  EXPECT_FLOAT_EQ(alpha[4], 1.0f);
 }
 
 // Large photographs take the wide pass on a shrunk copy: both paths must do the job.
@@ -137,7 +202,7 @@ INSTANTIATE_TEST_SUITE_P(Sizes, ForegroundEstimation,
 
 TEST_P(ForegroundEstimation, RemovesTheOldBackgroundFromBlendedPixels) {
   const Scene scene = make_scene(GetParam().first, GetParam().second);
-  const RgbImage estimate = estimate_foreground(scene.image, scene.alpha);
+  const RgbImage estimate = estimate_whole(scene);
   // Compare colours where the subject is partly transparent: the raw photograph there is a mix
   // of subject and background, which shows as a fringe on any new background.
   double raw_error = 0, estimated_error = 0;
@@ -160,10 +225,44 @@ TEST_P(ForegroundEstimation, RemovesTheOldBackgroundFromBlendedPixels) {
 
 TEST(ForegroundEstimationOfOpaquePixels, KeepsThemAsTheyAre) {
   const Scene scene = make_scene(200, 150);
-  const RgbImage estimate = estimate_foreground(scene.image, scene.alpha);
+  const RgbImage estimate = estimate_whole(scene);
   const int cx = 100, cy = 75;  // the disc's centre is opaque
   for (int c = 0; c < 3; ++c)
     EXPECT_NEAR(estimate.pixel(cx, cy)[c], scene.image.pixel(cx, cy)[c], 1e-4);
+}
+
+// Rectangles of any size, each given its margin, give what the whole photograph gives at once:
+// the narrow pass's window reaches into the margin and never past the photograph's borders.
+TEST(ForegroundEstimationInTiles, MatchesTheWholeImageWithoutSeams) {
+  const Scene scene = make_scene(2200, 1300);  // large enough for the wide pass to run on blocks
+  const int w = scene.alpha.width, h = scene.alpha.height;
+  const RgbImage whole = estimate_whole(scene);
+  const ForegroundEstimator estimator = estimator_for(scene);
+  const int m = ForegroundEstimator::kMargin;
+  for (const auto& [tw, th] : {std::pair{37, 23}, std::pair{128, 128}, std::pair{w, 5}}) {
+    double worst = 0;
+    for (int top = 0; top < h; top += th)
+      for (int left = 0; left < w; left += tw) {
+        const Region inner{left, top, std::min(tw, w - left), std::min(th, h - top)};
+        const int x0 = std::max(0, left - m), y0 = std::max(0, top - m);
+        const Region outer{x0, y0, std::min(w, left + inner.width + m) - x0,
+                           std::min(h, top + inner.height + m) - y0};
+        std::vector<float> image, alpha;
+        for (int y = outer.top; y < outer.top + outer.height; ++y) {
+          const size_t first = static_cast<size_t>(y) * w + outer.left;
+          const float* row = &scene.image.rgb[first * 3];
+          image.insert(image.end(), row, row + outer.width * 3);
+          alpha.insert(alpha.end(), &scene.alpha.alpha[first], &scene.alpha.alpha[first] + outer.width);
+        }
+        std::vector<float> tile(static_cast<size_t>(inner.width) * inner.height * 3);
+        estimator.estimate(outer, image.data(), alpha.data(), inner, tile.data());
+        for (int y = 0; y < inner.height; ++y)
+          for (int x = 0; x < inner.width * 3; ++x)
+            worst = std::max(worst, static_cast<double>(std::abs(tile[(y * inner.width) * 3 + x] -
+                                                                 whole.pixel(left, top + y)[x])));
+      }
+    EXPECT_LT(worst, 1e-5) << tw << "x" << th << " tiles";
+  }
 }
 
 }  // namespace

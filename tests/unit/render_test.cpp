@@ -8,6 +8,12 @@
 namespace rmbg {
 namespace {
 
+// A cut-out whose alpha is `alpha` exactly: a stretch to its own size changes nothing.
+Cutout cutout_with(const Image& source, const Matte& alpha) {
+  const Region all{0, 0, alpha.width, alpha.height};
+  return Cutout(source, {{all, AlphaField::stretched(alpha, alpha.width, alpha.height)}}, false);
+}
+
 // An 8x6 photograph whose right half is the subject, fading in over two columns.
 struct Fixture {
   Image source;
@@ -16,17 +22,16 @@ struct Fixture {
 
 Fixture make_fixture() {
   init_vips();
-  Fixture f;
-  f.source.rgb = vips::VImage::black(8, 6, vips::VImage::option()->set("bands", 3))
-                     .linear(std::vector<double>{1, 1, 1}, std::vector<double>{200, 100, 50})
-                     .cast(VIPS_FORMAT_UCHAR)
-                     .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
-  f.source.format = "png";
-  f.cutout.alpha = Matte(8, 6);
+  Image source;
+  source.rgb = vips::VImage::black(8, 6, vips::VImage::option()->set("bands", 3))
+                   .linear(std::vector<double>{1, 1, 1}, std::vector<double>{200, 100, 50})
+                   .cast(VIPS_FORMAT_UCHAR)
+                   .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  source.format = "png";
+  Matte alpha(8, 6);
   for (int y = 0; y < 6; ++y)
-    for (int x = 0; x < 8; ++x) f.cutout.alpha.at(x, y) = x < 3 ? 0.0f : x == 3 ? 0.25f : x == 4 ? 0.75f : 1.0f;
-  f.cutout.foreground = to_rgb(f.source.rgb);
-  return f;
+    for (int x = 0; x < 8; ++x) alpha.at(x, y) = x < 3 ? 0.0f : x == 3 ? 0.25f : x == 4 ? 0.75f : 1.0f;
+  return {source, cutout_with(source, alpha)};
 }
 
 TEST(Colour, ParsesHexAndNames) {
@@ -140,9 +145,7 @@ TEST(Render, CarriesExifAndIccAndMarksThePixelsUpright) {
   tagged = tagged.icc_transform("srgb", vips::VImage::option()->set("embedded", false)).cast(VIPS_FORMAT_UCHAR);
   const Image photo = decode_image(test::to_bytes(tagged, ".jpg"));
   ASSERT_NE(photo.rgb.get_typeof(VIPS_META_EXIF_NAME), 0u);
-  Cutout cutout;
-  cutout.alpha = Matte(photo.width(), photo.height());
-  cutout.foreground = to_rgb(photo.rgb);
+  const Cutout cutout = cutout_with(photo, Matte(photo.width(), photo.height()));
 
   for (OutputFormat format : {OutputFormat::png, OutputFormat::webp, OutputFormat::jpeg}) {
     OutputSpec spec;
