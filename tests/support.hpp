@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "rmbg/image.hpp"
@@ -64,6 +66,22 @@ inline std::string with_claimed_size(std::string jpeg, int width, int height) {
   jpeg[sof + 7] = static_cast<char>(width >> 8), jpeg[sof + 8] = static_cast<char>(width & 0xff);
   return jpeg;
 }
+
+// Points the model cache at an empty folder for the duration of a test.
+class ModelCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* old = std::getenv("RMBG_CACHE");
+    if (old) saved_ = old;
+    setenv("RMBG_CACHE", cache_.path().c_str(), 1);
+  }
+  void TearDown() override {
+    if (saved_) setenv("RMBG_CACHE", saved_->c_str(), 1);
+    else unsetenv("RMBG_CACHE");
+  }
+  TempDir cache_;
+  std::optional<std::string> saved_;
+};
 
 // Intersection over union of two mattes thresholded at 0.5.
 inline double iou(const Matte& a, const Matte& b) {

@@ -3,6 +3,7 @@
 // the session is created once and reused; predict() may be called from several threads.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "rmbg/matte.hpp"
 #include "rmbg/models.hpp"
@@ -26,6 +27,9 @@ struct DeviceReport {
 };
 
 Device parse_device(const std::string& name);  // "auto", "cpu" or "cuda"
+// An 8-bit or 16-bit RGB image already at the model's input size as the model's input tensor:
+// NCHW floats normalised as `input` says.
+std::vector<float> input_tensor(const ModelInput& input, const vips::VImage& model_input);
 
 class Engine {
  public:

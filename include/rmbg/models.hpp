@@ -39,6 +39,19 @@ enum class ModelTask {
   face_detection,  // faces and their landmarks: what FaceDetector runs
 };
 
+// A model made on this machine from another model of the manifest, by `rmbg models quantize`
+// (or on first fetch), instead of being downloaded.
+struct DerivedSource {
+  std::string model;   // the manifest model it is made from
+  std::string recipe;  // "fp32" (weights widened, side outputs dropped) or "int8-qdq"
+  // For "int8-qdq": calibration photographs in cache_dir()/calibration, used in this order,
+  // how activation ranges are taken ("minmax" or "percentile") and Conv nodes left in float.
+  std::vector<std::string> photos;
+  std::string ranges = "minmax";
+  double percentile = 99.999;
+  std::vector<std::string> float_nodes;
+};
+
 struct ModelSpec {
   std::string name;
   std::string description;
@@ -47,6 +60,7 @@ struct ModelSpec {
   std::uint64_t size = 0;       // 0 when unknown (a user's own file)
   std::string sha256;           // empty when unknown (a user's own file)
   std::optional<NpmSource> source;
+  std::optional<DerivedSource> made_from;
   std::string licence;
   ModelInput input;
   ModelOutput output;
@@ -71,13 +85,17 @@ enum class ModelState { missing, unverified, verified, corrupt };
 // `verify` hashes the whole file; without it a present file of the right size is `unverified`.
 ModelState model_state(const ModelSpec& spec, bool verify);
 
-// Fetches the model into the cache from its source and verifies every chunk and the whole file.
-// Does nothing if the file is already there and verified. `progress` receives short status lines.
+// Fetches the model into the cache from its source and verifies every chunk and the whole file,
+// or makes a derived model (fetching what it is made from first). Does nothing if the file is
+// already there and verified (derived: present). `progress` receives short status lines.
 void fetch_model(const ModelSpec& spec, const std::function<void(const std::string&)>& progress);
 
 // Throws model_missing (naming the command that fetches it) or model_corrupt.
 std::filesystem::path require_model(const ModelSpec& spec);
 
 std::string sha256_file(const std::filesystem::path& path);
+
+// Where derived models find their calibration photographs: cache_dir()/calibration.
+std::filesystem::path calibration_dir();
 
 }  // namespace rmbg

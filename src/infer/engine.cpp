@@ -17,6 +17,20 @@ Device parse_device(const std::string& name) {
   throw Error(ErrorCode::invalid_argument, "'" + name + "' is not a device (auto, cpu or cuda)");
 }
 
+std::vector<float> input_tensor(const ModelInput& input, const vips::VImage& model_input) {
+  // HWC 8/16-bit pixels to normalised NCHW floats.
+  const RgbImage rgb = to_rgb(model_input);
+  const size_t plane = static_cast<size_t>(rgb.width) * rgb.height;
+  std::vector<float> tensor(plane * 3);
+  for (int c = 0; c < 3; ++c) {
+    const float scale = 255.0f / input.std[c];
+    const float offset = input.mean[c] / input.std[c];
+    float* out = &tensor[plane * c];
+    for (size_t i = 0; i < plane; ++i) out[i] = rgb.rgb[i * 3 + c] * scale - offset;
+  }
+  return tensor;
+}
+
 struct Engine::Session {
   ModelSpec spec;
   Ort::Session session{nullptr};
@@ -74,16 +88,7 @@ Matte Engine::predict(const vips::VImage& model_input) const {
     throw Error(ErrorCode::invalid_argument, "the model input must be " + std::to_string(w) + "x" +
                                                  std::to_string(h) + " RGB");
 
-  // HWC 8/16-bit pixels to normalised NCHW floats.
-  const RgbImage rgb = to_rgb(model_input);
-  const size_t plane = static_cast<size_t>(w) * h;
-  std::vector<float> input(plane * 3);
-  for (int c = 0; c < 3; ++c) {
-    const float scale = 255.0f / spec.input.std[c];
-    const float offset = spec.input.mean[c] / spec.input.std[c];
-    float* out = &input[plane * c];
-    for (size_t i = 0; i < plane; ++i) out[i] = rgb.rgb[i * 3 + c] * scale - offset;
-  }
+  std::vector<float> input = input_tensor(spec.input, model_input);
 
   try {
     const std::array<int64_t, 4> shape{1, 3, h, w};

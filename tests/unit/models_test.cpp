@@ -13,25 +13,11 @@
 namespace rmbg {
 namespace {
 
-// Points the model cache at an empty folder for the duration of a test.
-class ModelCacheTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const char* old = std::getenv("RMBG_CACHE");
-    if (old) saved_ = old;
-    setenv("RMBG_CACHE", cache_.path().c_str(), 1);
-  }
-  void TearDown() override {
-    if (saved_) setenv("RMBG_CACHE", saved_->c_str(), 1);
-    else unsetenv("RMBG_CACHE");
-  }
-  test::TempDir cache_;
-  std::optional<std::string> saved_;
-};
+using test::ModelCacheTest;
 
 TEST(Manifest, BuiltInHasTheIsnetModels) {
   const auto built_in = ModelManifest::load();
-  EXPECT_EQ(built_in.default_model, "isnet");
+  EXPECT_EQ(built_in.default_model, "isnet-qdq");
   for (const char* name : {"isnet", "isnet-int8"}) {
     const ModelSpec& spec = built_in.find(name);
     EXPECT_EQ(spec.input.width, 1024);
@@ -72,6 +58,24 @@ TEST(Manifest, EachModelRunsOnlyForItsTask) {
     EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
     EXPECT_NE(std::string(e.what()).find("not a face detector"), std::string::npos) << e.what();
   }
+}
+
+TEST(Manifest, BuiltInMakesTheFp32AndInt8ModelsFromIsnet) {
+  const auto built_in = ModelManifest::load();
+  for (const char* name : {"isnet-fp32", "isnet-qdq"}) {
+    const ModelSpec& spec = built_in.find(name);
+    EXPECT_FALSE(spec.source.has_value());
+    ASSERT_TRUE(spec.made_from.has_value());
+    EXPECT_EQ(spec.made_from->model, "isnet");
+    EXPECT_EQ(spec.input.width, 1024);
+  }
+  const DerivedSource& qdq = *built_in.find("isnet-qdq").made_from;
+  EXPECT_EQ(qdq.recipe, "int8-qdq");
+  EXPECT_EQ(qdq.ranges, "percentile");
+  EXPECT_GE(qdq.photos.size(), 5u);
+  EXPECT_THROW(ModelManifest::parse(R"({"models": [{"name": "x", "file": "x.onnx",
+      "made_from": {"model": "isnet", "recipe": "int4"}}]})"),
+               Error);
 }
 
 TEST(Manifest, UnknownModelNamesTheKnownOnes) {
