@@ -525,19 +525,7 @@ async function setUpIdPhoto() {
   backgrounds.append(custom);
   $('#id-colour').addEventListener('input', () => { $('input[value="custom"]', custom).checked = true; });
 
-  const picker = $('#id-picker');
-  const drop = $('#id-drop');
-  drop.addEventListener('click', () => picker.click());
-  drop.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' || event.key === ' ') {
-      event.preventDefault();
-      picker.click();
-    }
-  });
-  picker.addEventListener('change', () => {
-    setIdFile(picker.files[0]);
-    picker.value = '';
-  });
+  pickFilesThrough($('#id-drop'), $('#id-picker'), (files) => setIdFile(files[0]));
   $('#id-options').addEventListener('change', () => {
     describeRule();
     makeIdPhoto();
@@ -584,9 +572,8 @@ function setUpTabs() {
 
 // ---- ways in: drop, picker, keyboard, paste ---------------------------------------------------
 
-function setUpInput() {
-  const drop = $('#drop');
-  const picker = $('#picker');
+// A drop zone that opens the file picker on a click, Enter or Space; `onFiles` gets what is picked.
+function pickFilesThrough(drop, picker, onFiles) {
   drop.addEventListener('click', () => picker.click());
   drop.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' || event.key === ' ') {
@@ -595,9 +582,14 @@ function setUpInput() {
     }
   });
   picker.addEventListener('change', () => {
-    addFiles(picker.files);
+    onFiles(picker.files);
     picker.value = '';
   });
+}
+
+function setUpInput() {
+  const drop = $('#drop');
+  pickFilesThrough(drop, $('#picker'), addFiles);
   // The whole window takes drops, so a photo dropped beside the zone is not opened by the browser.
   let depth = 0;
   // Files go to the tab that is shown.
