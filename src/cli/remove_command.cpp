@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -216,8 +217,13 @@ int run_remove(const RemoveOptions& o) {
     std::jthread writer([&] {
       while (auto work = cut.pop()) {
         const Work::Report report = write_stage(*work, spec);
+        const std::string name = std::move(work->name);
+        work.reset();
+        // Each stage frees into the glibc arena of its own thread; without handing the freed
+        // pages back, the resident size grows towards the sum of every thread's own peak.
+        ::malloc_trim(0);
         std::lock_guard lock(progress_mutex);
-        progress.finish(work->name, report.outcome, report.detail);
+        progress.finish(name, report.outcome, report.detail);
       }
     });
     try {
