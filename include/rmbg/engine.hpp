@@ -40,8 +40,8 @@ class Engine {
 
   const ModelSpec& spec() const;
   const DeviceReport& device() const;
-  // The model's alpha for `model_input`, an 8-bit or 16-bit RGB image already resized to the
-  // model's input size. Returns a matte of the model's input size.
+  // The model's alpha for `model_input`, an 8-bit or 16-bit RGB image already resized to an input
+  // size the model takes (ModelInput::size_for). Returns a matte of that size.
   Matte predict(const vips::VImage& model_input) const;
 
  private:

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rmbg {
@@ -14,6 +15,16 @@ namespace rmbg {
 struct ModelInput {
   int width = 1024;
   int height = 1024;
+  // A model whose size is free (see to_fp32) also takes smaller squares: sides from `min_side`
+  // up to `width` in steps of `side_step`. 0: only width x height.
+  int min_side = 0;
+  int side_step = 0;
+
+  // The input size for a `width` x `height` picture: for a model of free size, a square whose side
+  // is the picture's longer side rounded up to a step, within min_side..width, so that a small
+  // photograph is not blown up far beyond its own size (`rmbg eval` measured it: docs/ACCURACY.md);
+  // width x height otherwise.
+  std::pair<int, int> size_for(int picture_width, int picture_height) const;
   // Per-channel normalisation in 0..255 pixel units: (pixel - mean) / std, RGB order.
   std::array<float, 3> mean{128, 128, 128};
   std::array<float, 3> std{256, 256, 256};

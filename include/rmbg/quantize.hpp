@@ -19,6 +19,8 @@ namespace rmbg {
 
 // The same network in float32: fp16 initializers and constants widened, the casts between fp16
 // and fp32 dropped, and only output `keep_output` kept, with every node that fed only the others.
+// When every upsampling has a constant target size (as exported), it becomes a constant scale and
+// the input's height and width become free: the model then also runs at smaller square sides.
 std::string to_fp32(const std::string& model, int keep_output);
 
 // Symmetric per-channel int8, channels on the first axis: value * scales[c] is the weight,

@@ -45,7 +45,8 @@ class Remover {
 
  private:
   struct Pass;
-  Pass look(const vips::VImage& view, const Region& region, bool guided, StageTimes& times) const;
+  Pass look(const vips::VImage& view, const Region& region, const CutOptions& options,
+            StageTimes& times) const;
 
   const Engine& engine_;
 };

@@ -83,10 +83,10 @@ const DeviceReport& Engine::device() const { return session_->device; }
 
 Matte Engine::predict(const vips::VImage& model_input) const {
   const auto& spec = session_->spec;
-  const int w = spec.input.width, h = spec.input.height;
-  if (model_input.width() != w || model_input.height() != h || model_input.bands() != 3)
-    throw Error(ErrorCode::invalid_argument, "the model input must be " + std::to_string(w) + "x" +
-                                                 std::to_string(h) + " RGB");
+  const int w = model_input.width(), h = model_input.height();
+  if (spec.input.size_for(w, h) != std::pair{w, h} || model_input.bands() != 3)
+    throw Error(ErrorCode::invalid_argument,
+                "the model cannot take a " + std::to_string(w) + "x" + std::to_string(h) + " RGB input");
 
   std::vector<float> input = input_tensor(spec.input, model_input);
 

@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <glib.h>
@@ -76,6 +77,15 @@ ModelSpec parse_entry(const json& j) {
       throw Error(ErrorCode::invalid_argument,
                   "model manifest: " + spec.name + ": the layout must be NCHW or NHWC");
     spec.input.channels_last = layout == "NHWC";
+    spec.input.min_side = in.value("min_side", 0);
+    spec.input.side_step = in.value("side_step", 0);
+    const bool free_size = spec.input.min_side > 0 || spec.input.side_step > 0;
+    if (free_size && (spec.input.width != spec.input.height || spec.input.side_step <= 0 ||
+                      spec.input.min_side <= 0 || spec.input.min_side > spec.input.width ||
+                      spec.input.min_side % spec.input.side_step || spec.input.width % spec.input.side_step))
+      throw Error(ErrorCode::invalid_argument,
+                  "model manifest: " + spec.name +
+                      ": min_side and side_step need a square input whose side they divide");
     if (in.contains("mean")) spec.input.mean = array_of<float, 3>(in["mean"], "input.mean");
     if (in.contains("std")) spec.input.std = array_of<float, 3>(in["std"], "input.std");
   }
@@ -145,6 +155,13 @@ fs::path npm_tarball(const NpmSource& source,
 }
 
 }  // namespace
+
+std::pair<int, int> ModelInput::size_for(int picture_width, int picture_height) const {
+  if (side_step <= 0) return {width, height};
+  const int longer = std::max(picture_width, picture_height);
+  const int side = std::clamp((longer + side_step - 1) / side_step * side_step, min_side, width);
+  return {side, side};
+}
 
 ModelManifest ModelManifest::parse(const std::string& json_text) {
   ModelManifest manifest;

@@ -143,6 +143,68 @@ void prune_unused(onnx::GraphProto& graph) {
   graph.mutable_initializer()->Swap(&initializers);
 }
 
+// Exporters write the target size of each upsampling (a Resize to the size of another tensor) as
+// a constant of the size the model was exported at. Each becomes a constant scale instead, the
+// ratio of the target size to the size of the Resize's input at the export size, and the input's
+// height and width become free: the network then runs at any square side that keeps every level's
+// size a whole number (ISNet: multiples of 64), and every Resize lands on its partner's size.
+// `shapes` is the graph after shape inference at the export size.
+void free_spatial_size(onnx::GraphProto& graph, const onnx::GraphProto& shapes) {
+  std::unordered_map<std::string, const onnx::TypeProto_Tensor*> types;
+  for (const auto& v : shapes.value_info()) types[v.name()] = &v.type().tensor_type();
+  for (const auto& v : shapes.input()) types[v.name()] = &v.type().tensor_type();
+  std::unordered_map<std::string, const onnx::NodeProto*> producer;
+  for (const auto& node : graph.node())
+    for (const auto& out : node.output()) producer[out] = &node;
+  // The constant among a size's parts: Concat(Slice(Shape(x), 0, 2), Constant(target)).
+  auto constant_target = [&](const std::string& sizes) -> std::optional<std::vector<std::int64_t>> {
+    const auto concat = producer.find(sizes);
+    if (concat == producer.end() || concat->second->op_type() != "Concat") return std::nullopt;
+    for (const auto& part : concat->second->input()) {
+      const auto constant = producer.find(part);
+      if (constant == producer.end() || constant->second->op_type() != "Constant") continue;
+      const TensorProto& t = constant->second->attribute(0).t();
+      if (t.data_type() != TensorProto::INT64 || element_count(t) != 2 || !t.has_raw_data())
+        continue;
+      std::vector<std::int64_t> target(2);
+      std::memcpy(target.data(), t.raw_data().data(), 2 * sizeof(std::int64_t));
+      return target;
+    }
+    return std::nullopt;
+  };
+
+  // Every Resize must have one, or the model keeps its fixed size.
+  std::vector<std::pair<onnx::NodeProto*, std::array<float, 2>>> resizes;
+  for (auto& node : *graph.mutable_node()) {
+    if (node.op_type() != "Resize") continue;
+    const auto target = node.input_size() == 4 ? constant_target(node.input(3)) : std::nullopt;
+    const auto type = types.find(node.input(0));
+    if (!target || type == types.end() || type->second->shape().dim_size() != 4) return;
+    const auto& dims = type->second->shape().dim();
+    if (dims[2].dim_value() <= 0 || dims[3].dim_value() <= 0) return;
+    resizes.push_back({&node,
+                       {static_cast<float>((*target)[0]) / static_cast<float>(dims[2].dim_value()),
+                        static_cast<float>((*target)[1]) / static_cast<float>(dims[3].dim_value())}});
+  }
+  if (resizes.empty()) return;
+  for (auto& [node, scale] : resizes) {
+    TensorProto scales;
+    scales.set_name(node->name() + "/scales");
+    scales.set_data_type(TensorProto::FLOAT);
+    scales.add_dims(4);
+    for (float v : {1.0f, 1.0f, scale[0], scale[1]}) scales.add_float_data(v);
+    *graph.add_initializer() = scales;
+    node->set_input(2, scales.name());
+    node->mutable_input()->RemoveLast();  // the sizes: Shape, Slice, Concat and Constant go unused
+  }
+  for (auto* v : {graph.mutable_input(0), graph.mutable_output(0)}) {
+    auto* shape = v->mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (shape->dim_size() != 4) continue;
+    shape->mutable_dim(2)->set_dim_param("height");
+    shape->mutable_dim(3)->set_dim_param("width");
+  }
+}
+
 // --- quantisation parameters --------------------------------------------------------------------
 
 // Activations are uint8: ONNX Runtime on x86 fuses fewer nodes of an int8-activation model
@@ -480,7 +542,8 @@ std::string to_fp32(const std::string& model_bytes, int keep_output) {
   graph.clear_output();
   *graph.add_output() = kept;
   graph.mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(TensorProto::FLOAT);
-  graph.clear_value_info();  // stale fp16 types; ONNX Runtime infers them again
+  free_spatial_size(graph, typed.graph());
+  graph.clear_value_info();  // stale fp16 types and fixed sizes; ONNX Runtime infers them again
   prune_unused(graph);
   return serialise(model);
 }

@@ -79,18 +79,22 @@ struct Remover::Pass {
   Cutout::Look look;
 };
 
-Remover::Pass Remover::look(const vips::VImage& view, const Region& region, bool guided,
+Remover::Pass Remover::look(const vips::VImage& view, const Region& region, const CutOptions& options,
                             StageTimes& times) const {
   using Clock = std::chrono::steady_clock;
   const ModelInput& input = engine_.spec().input;
+  const bool guided = options.preset >= Preset::balanced;
+  // raw is the plain pipeline of other tools: always the full input size.
+  const auto [width, height] = options.preset == Preset::raw ? std::pair{input.width, input.height}
+                                                             : input.size_for(view.width(), view.height());
   const auto started = Clock::now();
-  const vips::VImage model_input = resize_exact(view, input.width, input.height);
+  const vips::VImage model_input = resize_exact(view, width, height);
   Matte low = engine_.predict(model_input);
   const auto predicted = Clock::now();
   times.inference += std::chrono::duration<double>(predicted - started).count();
   // The photograph as the model saw it, at the size of its output.
   const auto guide_low = [&] {
-    const bool same = low.width == input.width && low.height == input.height;
+    const bool same = low.width == width && low.height == height;
     return same ? model_input : resize_exact(view, low.width, low.height);
   };
   AlphaField alpha = guided ? AlphaField::guided(low, to_rgb(guide_low()), region.width, region.height)
@@ -103,12 +107,11 @@ Cutout Remover::cut(const Image& image, const CutOptions& options, StageTimes* t
   using Clock = std::chrono::steady_clock;
   StageTimes spent;
   const vips::VImage view = model_view(image);
-  const bool guided = options.preset >= Preset::balanced;
-  Pass whole = look(view, {0, 0, image.width(), image.height()}, guided, spent);
+  Pass whole = look(view, {0, 0, image.width(), image.height()}, options, spent);
   std::vector<Cutout::Look> looks{std::move(whole.look)};
   if (options.preset == Preset::best)
     if (const auto r = subject_region(whole.low, image.width(), image.height()))
-      looks.push_back(look(view.extract_area(r->left, r->top, r->width, r->height), *r, guided, spent).look);
+      looks.push_back(look(view.extract_area(r->left, r->top, r->width, r->height), *r, options, spent).look);
 
   const auto refining = Clock::now();
   Cutout cutout(image, std::move(looks), options.preset != Preset::raw);

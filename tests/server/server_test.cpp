@@ -288,8 +288,10 @@ TEST(Server, AFullQueueGets503WithRetryAfterAtOnce) {
 
 TEST(Server, ARequestThatWaitsLongerThanTheRequestTimeoutGets503) {
   ServerProcess server({"--request-timeout", "1"});
+  // The first request holds the only slot for seconds: a 24-megapixel photograph.
+  const std::string large = test::to_bytes(decoded(rocket()).resize(9.4), ".jpg");
   const std::string photo = rocket();
-  auto first = std::async(std::launch::async, [&] { return post(server, photo); });
+  auto first = std::async(std::launch::async, [&] { return post(server, large); });
   auto http = server.client();
   while (json::parse(http.Get("/api/system")->body)["queue"]["running"].get<int>() == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -78,6 +78,31 @@ TEST(Manifest, BuiltInMakesTheFp32AndInt8ModelsFromIsnet) {
                Error);
 }
 
+TEST(ModelInput, AFreeSizeModelLooksAtASmallPhotographNearItsOwnSize) {
+  const ModelInput& input = ModelManifest::load().find("isnet-qdq").input;
+  ASSERT_EQ(input.min_side, 768);
+  ASSERT_EQ(input.side_step, 64);
+  EXPECT_EQ(input.size_for(1920, 1080), (std::pair{1024, 1024}));  // large: the full size
+  EXPECT_EQ(input.size_for(854, 480), (std::pair{896, 896}));      // the longer side, rounded up
+  EXPECT_EQ(input.size_for(600, 800), (std::pair{832, 832}));
+  EXPECT_EQ(input.size_for(896, 10), (std::pair{896, 896}));       // already a step
+  EXPECT_EQ(input.size_for(321, 481), (std::pair{768, 768}));      // never below min_side
+  // A model of fixed size takes its size alone.
+  const ModelInput& fixed = ModelManifest::load().find("isnet").input;
+  EXPECT_EQ(fixed.size_for(321, 481), (std::pair{1024, 1024}));
+}
+
+TEST(Manifest, FreeSizeNeedsASquareInputThatItsStepsDivide) {
+  auto entry = [](const std::string& input) {
+    return R"({"models": [{"name": "x", "file": "x", "input": )" + input + "}]}";
+  };
+  EXPECT_NO_THROW(ModelManifest::parse(entry(R"({"width": 512, "height": 512, "min_side": 256, "side_step": 32})")));
+  EXPECT_THROW(ModelManifest::parse(entry(R"({"width": 512, "height": 384, "min_side": 256, "side_step": 32})")), Error);
+  EXPECT_THROW(ModelManifest::parse(entry(R"({"width": 512, "height": 512, "min_side": 250, "side_step": 32})")), Error);
+  EXPECT_THROW(ModelManifest::parse(entry(R"({"width": 512, "height": 512, "min_side": 256})")), Error);
+  EXPECT_THROW(ModelManifest::parse(entry(R"({"width": 512, "height": 512, "min_side": 1024, "side_step": 32})")), Error);
+}
+
 TEST(Manifest, UnknownModelNamesTheKnownOnes) {
   try {
     ModelManifest::load().find("rmbg-9");

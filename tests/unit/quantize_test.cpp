@@ -26,9 +26,10 @@ Ort::Env& env() {
   return e;
 }
 
-// The first output of `model` for `input`, by ONNX Runtime; optionally saves its optimised graph.
+// The first output of `model` for `input` (side x side), by ONNX Runtime; optionally saves its
+// optimised graph.
 std::vector<float> run(const std::string& model, std::vector<float> input,
-                       const std::string& optimised_file = {}) {
+                       const std::string& optimised_file = {}, std::int64_t side = 16) {
   Ort::SessionOptions so;
   so.SetIntraOpNumThreads(1);
   if (!optimised_file.empty()) {
@@ -37,7 +38,8 @@ std::vector<float> run(const std::string& model, std::vector<float> input,
   }
   Ort::Session session(env(), model.data(), model.size(), so);
   auto memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  auto tensor = Ort::Value::CreateTensor<float>(memory, input.data(), input.size(), kShape.data(), 4);
+  const std::array<std::int64_t, 4> shape{1, 3, side, side};
+  auto tensor = Ort::Value::CreateTensor<float>(memory, input.data(), input.size(), shape.data(), 4);
   Ort::AllocatorWithDefaultOptions allocator;
   const auto in_name = session.GetInputNameAllocated(0, allocator);
   const auto out_name = session.GetOutputNameAllocated(0, allocator);
@@ -114,6 +116,25 @@ TEST(ToFp32, WidensAnFp16ModelAndDropsItsCastsAndSideOutputs) {
   const auto reference = run(fp16, input), widened = run(fp32, input);
   EXPECT_LT(max_difference(reference, widened), 2e-3);  // fp16 rounding of the activations only
   EXPECT_THROW(to_fp32(fp16, 2), Error);
+}
+
+TEST(ToFp32, FreesTheInputSizeWhenEveryUpsamplingHasAConstantTarget) {
+  const std::string exported = TinyNet(false).bytes();
+  const std::string fp32 = to_fp32(exported, 0);
+  const OpCounts ops(fp32);
+  EXPECT_EQ(ops["Shape"] + ops["Slice"] + ops["Constant"], 0);  // the target became a scale
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(fp32));
+  const auto& dims = model.graph().input(0).type().tensor_type().shape().dim();
+  EXPECT_EQ(dims[2].dim_param(), "height");
+  EXPECT_EQ(dims[3].dim_param(), "width");
+
+  // The same output at the exported size; a larger input, refused by the exported model, runs.
+  const std::vector<float> input = Values(4).many(3 * 16 * 16, 0.5f);
+  EXPECT_LT(max_difference(run(exported, input), run(fp32, input)), 1e-6);
+  const std::vector<float> larger = Values(4).many(3 * 32 * 32, 0.5f);
+  EXPECT_THROW(run(exported, larger, {}, 32), Ort::Exception);
+  EXPECT_EQ(run(fp32, larger, {}, 32).size(), 32u * 32u);
 }
 
 TEST(Calibrator, RangesCoverWhatTheModelSawAndPercentileClipsOutliers) {

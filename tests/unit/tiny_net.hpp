@@ -55,12 +55,32 @@ class TinyNet {
       ints(n, "strides", {2, 2});
     });
     const std::string r2 = relu(conv(p1, "c2", 8, 8, 3));
-    // Like the exported ISNet: Resize in float between casts.
+    // Like the exported ISNet: Resize in float between casts, to a target size that the exporter
+    // wrote as a constant (the size of r1 at a 16x16 input) beside the input's batch and channels.
     const std::string r2_float = fp16_ ? cast(r2, TensorProto::FLOAT) : r2;
     node("Identity", {r2_float}, "side");
     std::string up = r2_float;
-    initializer("scales", {4}, {1, 1, 2, 2}, false);
-    up = node("Resize", {up, "", "scales"}, "u2", [](onnx::NodeProto& n) {
+    int64_initializer("first", {0});
+    int64_initializer("third", {2});
+    const std::string batch_channels =
+        node("Slice", {node("Shape", {up}, "u2_shape"), "first", "third"}, "u2_nc");
+    const std::string target = node("Constant", {}, "u2_hw", [](onnx::NodeProto& n) {
+      auto* a = n.add_attribute();
+      a->set_name("value");
+      a->set_type(onnx::AttributeProto::TENSOR);
+      auto* t = a->mutable_t();
+      t->set_data_type(TensorProto::INT64);
+      t->add_dims(2);
+      const std::int64_t hw[2] = {16, 16};
+      t->set_raw_data(std::string(reinterpret_cast<const char*>(hw), sizeof hw));
+    });
+    const std::string sizes = node("Concat", {batch_channels, target}, "u2_sizes", [](onnx::NodeProto& n) {
+      auto* a = n.add_attribute();
+      a->set_name("axis");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(0);
+    });
+    up = node("Resize", {up, "", "", sizes}, "u2", [](onnx::NodeProto& n) {
       auto* a = n.add_attribute();
       a->set_name("mode");
       a->set_type(onnx::AttributeProto::STRING);
@@ -129,6 +149,14 @@ class TinyNet {
       t->set_data_type(TensorProto::FLOAT);
       for (float v : values) t->add_float_data(v);
     }
+  }
+
+  void int64_initializer(const std::string& name, const std::vector<std::int64_t>& values) {
+    auto* t = model_.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->add_dims(static_cast<std::int64_t>(values.size()));
+    t->set_data_type(TensorProto::INT64);
+    for (auto v : values) t->add_int64_data(v);
   }
 
   std::string conv(const std::string& in, const std::string& name, int out, int in_channels, int k) {
