@@ -72,6 +72,16 @@ std::optional<Region> subject_region(const Matte& low, int width, int height) {
   return r;
 }
 
+Region letterbox_region(int width, int height, int model_width, int model_height) {
+  const double scale = std::min(static_cast<double>(model_width) / width, static_cast<double>(model_height) / height);
+  Region r;
+  r.width = std::clamp(static_cast<int>(std::lround(width * scale)), 1, model_width);
+  r.height = std::clamp(static_cast<int>(std::lround(height * scale)), 1, model_height);
+  r.left = (model_width - r.width) / 2;
+  r.top = (model_height - r.height) / 2;
+  return r;
+}
+
 // One look of the model at `view`, the part `region` of the photograph: its alpha at model
 // resolution, and at the region's resolution.
 struct Remover::Pass {
@@ -99,6 +109,36 @@ Remover::Pass Remover::look(const vips::VImage& view, const Region& region, bool
   return {std::move(low), {region, std::move(alpha)}};
 }
 
+Remover::Pass Remover::look_letterboxed(const vips::VImage& view, bool guided, StageTimes& times) const {
+  using Clock = std::chrono::steady_clock;
+  const ModelInput& input = engine_.spec().input;
+  const auto started = Clock::now();
+  const Region content = letterbox_region(view.width(), view.height(), input.width, input.height);
+  const vips::VImage shrunk = resize_exact(view, content.width, content.height);
+  const double grey = 0.5 / unit_scale(view);  // mid-grey in the view's own range
+  const vips::VImage model_input =
+      shrunk.embed(content.left, content.top, input.width, input.height,
+                   vips::VImage::option()->set("extend", VIPS_EXTEND_BACKGROUND)->set("background", std::vector<double>(3, grey)));
+  const Matte padded = engine_.predict(model_input);
+  const auto predicted = Clock::now();
+  times.inference += std::chrono::duration<double>(predicted - started).count();
+  // The photograph's part of the output, whose size may differ from the input's.
+  const Region part = padded.width == input.width && padded.height == input.height
+                          ? content
+                          : letterbox_region(view.width(), view.height(), padded.width, padded.height);
+  Matte low(part.width, part.height);
+  for (int y = 0; y < part.height; ++y)
+    for (int x = 0; x < part.width; ++x) low.at(x, y) = padded.at(x + part.left, y + part.top);
+  const Region whole{0, 0, view.width(), view.height()};
+  AlphaField alpha = guided ? AlphaField::guided(low, to_rgb(part.width == content.width && part.height == content.height
+                                                                 ? shrunk
+                                                                 : resize_exact(view, part.width, part.height)),
+                                                 whole.width, whole.height)
+                            : AlphaField::stretched(low, whole.width, whole.height);
+  times.refinement += std::chrono::duration<double>(Clock::now() - predicted).count();
+  return {std::move(low), {whole, std::move(alpha)}};
+}
+
 Cutout Remover::cut(const Image& image, const CutOptions& options, StageTimes* times) const {
   using Clock = std::chrono::steady_clock;
   StageTimes spent;
@@ -106,9 +146,17 @@ Cutout Remover::cut(const Image& image, const CutOptions& options, StageTimes* t
   const bool guided = options.preset >= Preset::balanced;
   Pass whole = look(view, {0, 0, image.width(), image.height()}, guided, spent);
   std::vector<Cutout::Look> looks{std::move(whole.look)};
-  if (options.preset == Preset::best)
-    if (const auto r = subject_region(whole.low, image.width(), image.height()))
+  if (options.preset == Preset::best) {
+    if (const auto r = subject_region(whole.low, image.width(), image.height())) {
       looks.push_back(look(view.extract_area(r->left, r->top, r->width, r->height), *r, guided, spent).look);
+    } else {
+      // Squashed to the model's square, a subject that fills the frame is sometimes missed or
+      // taken for another; shown with its aspect kept it is sometimes missed instead. Of the
+      // two, the alpha the model is surer of is kept.
+      Pass kept = look_letterboxed(view, guided, spent);
+      if (uncertain_share(kept.low.alpha) < uncertain_share(whole.low.alpha)) looks[0] = std::move(kept.look);
+    }
+  }
 
   const auto refining = Clock::now();
   Cutout cutout(image, std::move(looks), options.preset != Preset::raw);
