@@ -1,5 +1,6 @@
 #pragma once
 // Plain float buffers for the matte and the colours refined around it.
+#include <algorithm>
 #include <vector>
 
 #include <vips/vips8>
@@ -21,6 +22,15 @@ struct Matte {
   Matte(int w, int h) : width(w), height(h), alpha(static_cast<size_t>(w) * h, 0.0f) {}
   float& at(int x, int y) { return alpha[static_cast<size_t>(y) * width + x]; }
   float at(int x, int y) const { return alpha[static_cast<size_t>(y) * width + x]; }
+  // The part `r` of the matte, which must lie inside it.
+  Matte crop(const Region& r) const {
+    Matte out(r.width, r.height);
+    for (int y = 0; y < r.height; ++y) {
+      const float* row = &alpha[static_cast<size_t>(r.top + y) * width + r.left];
+      std::copy(row, row + r.width, &out.at(0, y));
+    }
+    return out;
+  }
 };
 
 // RGB in 0..1, interleaved, row-major.

@@ -58,6 +58,12 @@ class AlphaField {
 // losing any max F-measure; wider limits start to erase faint hair.
 void snap_certain(std::span<float> alpha, float low = 0.05f, float high = 0.95f);
 
+// The share of pixels whose alpha lies strictly between the limits of snap_certain(): how unsure
+// the model was of a view of the photograph. When the model takes the wrong object, or half of
+// it, its alpha is hazy over large areas; of two views of the same photograph, the one it is
+// surer of was the better one on every evaluation set (docs/ACCURACY.md).
+double uncertain_share(std::span<const float> alpha, float low = 0.05f, float high = 0.95f);
+
 // Colour of the subject alone at every pixel, so that compositing the cut-out on any background
 // shows no fringe of the old one (blur-fusion foreground estimation, two passes). The wide pass
 // gathers the colours of each side of an edge from block means of the whole photograph; the

@@ -15,7 +15,8 @@ enum class Preset {
   raw,       // the model's alpha stretched back to the photograph: what simple tools do
   fast,      // raw + near-certain alpha snapped to 0 and 1
   balanced,  // fast + edge-aware upsampling and foreground colour estimation
-  best,      // balanced + a second model pass over the subject when it fills little of the frame
+  best,      // balanced + a second model pass: over the subject when it fills little of the frame,
+             // otherwise over the whole photograph with its aspect kept, used if the model is surer
 };
 inline constexpr Preset kDefaultPreset = Preset::balanced;
 Preset parse_preset(std::string_view name);  // throws Error(invalid_argument)
@@ -38,6 +39,10 @@ struct StageTimes {
 // (`width` x `height`) allows, when it covers less than half of the frame. None otherwise.
 std::optional<Region> subject_region(const Matte& low, int width, int height);
 
+// Where a photograph of `width` x `height` lands in a model input of `model_width` x
+// `model_height` when its aspect is kept: scaled to fit and centred, the rest being padding.
+Region letterbox_region(int width, int height, int model_width, int model_height);
+
 class Remover {
  public:
   explicit Remover(const Engine& engine) : engine_(engine) {}
@@ -45,8 +50,11 @@ class Remover {
 
  private:
   struct Pass;
-  Pass look(const vips::VImage& view, const Region& region, const CutOptions& options,
-            StageTimes& times) const;
+  // How a view is fitted to the model's square input: stretched to fill it, or scaled with its
+  // aspect kept and padded with grey (the alpha then covers the view's part only).
+  enum class Framing { squash, letterbox };
+  Pass look(const vips::VImage& view, const Region& region, Framing framing,
+            const CutOptions& options, StageTimes& times) const;
 
   const Engine& engine_;
 };

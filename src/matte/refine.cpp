@@ -140,6 +140,12 @@ void snap_certain(std::span<float> alpha, float low, float high) {
   for (float& a : alpha) a = std::clamp((a - low) * scale, 0.0f, 1.0f);
 }
 
+double uncertain_share(std::span<const float> alpha, float low, float high) {
+  if (alpha.empty()) return 0.0;
+  const auto unsure = std::count_if(alpha.begin(), alpha.end(), [&](float a) { return a > low && a < high; });
+  return static_cast<double>(unsure) / alpha.size();
+}
+
 namespace {
 
 constexpr int kWideRadius = 90;      // gathers the colours of each side of an edge

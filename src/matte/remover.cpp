@@ -72,30 +72,59 @@ std::optional<Region> subject_region(const Matte& low, int width, int height) {
   return r;
 }
 
+Region letterbox_region(int width, int height, int model_width, int model_height) {
+  const double scale = std::min(static_cast<double>(model_width) / width, static_cast<double>(model_height) / height);
+  Region r;
+  r.width = std::clamp(static_cast<int>(std::lround(width * scale)), 1, model_width);
+  r.height = std::clamp(static_cast<int>(std::lround(height * scale)), 1, model_height);
+  r.left = (model_width - r.width) / 2;
+  r.top = (model_height - r.height) / 2;
+  return r;
+}
+
 // One look of the model at `view`, the part `region` of the photograph: its alpha at model
-// resolution, and at the region's resolution.
+// resolution (the view's part of the model's output), and at the region's resolution.
 struct Remover::Pass {
   Matte low;
   Cutout::Look look;
 };
 
-Remover::Pass Remover::look(const vips::VImage& view, const Region& region, const CutOptions& options,
-                            StageTimes& times) const {
+Remover::Pass Remover::look(const vips::VImage& view, const Region& region, Framing framing,
+                            const CutOptions& options, StageTimes& times) const {
   using Clock = std::chrono::steady_clock;
   const ModelInput& input = engine_.spec().input;
-  const bool guided = options.preset >= Preset::balanced;
-  // raw is the plain pipeline of other tools: always the full input size.
-  const auto [width, height] = options.preset == Preset::raw ? std::pair{input.width, input.height}
-                                                             : input.size_for(view.width(), view.height());
+  // raw is the plain pipeline of other tools, at the full input size. A letterboxed view is shown
+  // at the full size too: at the photograph's own size, less of the square would hold it
+  // (measured: docs/ACCURACY.md).
+  const bool full_size = options.preset == Preset::raw || framing == Framing::letterbox;
+  const auto [width, height] = full_size ? std::pair{input.width, input.height}
+                                         : input.size_for(view.width(), view.height());
+  // Where the view lands in the model's input, and in its output when that has another size.
+  const auto placement = [&](int w, int h) {
+    return framing == Framing::letterbox ? letterbox_region(view.width(), view.height(), w, h)
+                                         : Region{0, 0, w, h};
+  };
   const auto started = Clock::now();
-  const vips::VImage model_input = resize_exact(view, width, height);
-  Matte low = engine_.predict(model_input);
+  const Region content = placement(width, height);
+  const vips::VImage shown = resize_exact(view, content.width, content.height);
+  const double grey = 0.5 / unit_scale(view);  // mid-grey in the view's own range
+  const vips::VImage model_input =
+      framing == Framing::letterbox
+          ? shown.embed(content.left, content.top, width, height,
+                        vips::VImage::option()->set("extend", VIPS_EXTEND_BACKGROUND)->set("background", std::vector<double>(3, grey)))
+          : shown;
+  Matte output = engine_.predict(model_input);
   const auto predicted = Clock::now();
   times.inference += std::chrono::duration<double>(predicted - started).count();
+
+  const Region part = output.width == width && output.height == height ? content
+                                                                        : placement(output.width, output.height);
+  Matte low = framing == Framing::letterbox ? output.crop(part) : std::move(output);
+  const bool guided = options.preset >= Preset::balanced;
   // The photograph as the model saw it, at the size of its output.
   const auto guide_low = [&] {
-    const bool same = low.width == width && low.height == height;
-    return same ? model_input : resize_exact(view, low.width, low.height);
+    const bool same = part.width == content.width && part.height == content.height;
+    return same ? shown : resize_exact(view, part.width, part.height);
   };
   AlphaField alpha = guided ? AlphaField::guided(low, to_rgb(guide_low()), region.width, region.height)
                             : AlphaField::stretched(low, region.width, region.height);
@@ -107,11 +136,21 @@ Cutout Remover::cut(const Image& image, const CutOptions& options, StageTimes* t
   using Clock = std::chrono::steady_clock;
   StageTimes spent;
   const vips::VImage view = model_view(image);
-  Pass whole = look(view, {0, 0, image.width(), image.height()}, options, spent);
+  const Region frame{0, 0, image.width(), image.height()};
+  Pass whole = look(view, frame, Framing::squash, options, spent);
   std::vector<Cutout::Look> looks{std::move(whole.look)};
-  if (options.preset == Preset::best)
-    if (const auto r = subject_region(whole.low, image.width(), image.height()))
-      looks.push_back(look(view.extract_area(r->left, r->top, r->width, r->height), *r, options, spent).look);
+  if (options.preset == Preset::best) {
+    if (const auto r = subject_region(whole.low, image.width(), image.height())) {
+      const vips::VImage subject = view.extract_area(r->left, r->top, r->width, r->height);
+      looks.push_back(look(subject, *r, Framing::squash, options, spent).look);
+    } else {
+      // Squashed to the model's square, a subject that fills the frame is sometimes missed or
+      // taken for another; shown with its aspect kept it is sometimes missed instead. Of the
+      // two, the alpha the model is surer of is kept.
+      Pass kept = look(view, frame, Framing::letterbox, options, spent);
+      if (uncertain_share(kept.low.alpha) < uncertain_share(whole.low.alpha)) looks[0] = std::move(kept.look);
+    }
+  }
 
   const auto refining = Clock::now();
   Cutout cutout(image, std::move(looks), options.preset != Preset::raw);

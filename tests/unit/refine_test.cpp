@@ -195,6 +195,25 @@ TEST(SnapCertain, StretchesTheValuesBetweenTheLimits) {
   EXPECT_FLOAT_EQ(alpha[4], 1.0f);
 }
 
+TEST(UncertainShare, CountsTheValuesStrictlyBetweenTheLimits) {
+  const std::vector<float> alpha{0.0f, 0.05f, 0.06f, 0.5f, 0.94f, 0.95f, 1.0f, 0.2f};
+  EXPECT_DOUBLE_EQ(uncertain_share(alpha), 4.0 / 8.0);
+  EXPECT_DOUBLE_EQ(uncertain_share(std::vector<float>{}), 0.0);
+}
+
+// Two views of one scene: one where the model found the subject, one where it half-took the
+// background for it and left a haze. Keeping the view with the smaller uncertain share keeps the
+// one closer to the truth.
+TEST(UncertainShare, PrefersTheViewCloserToTheTruth) {
+  const int w = 160, h = 120;
+  const Scene scene = make_scene(w, h);
+  Matte found = scene.alpha, hazy = scene.alpha;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w / 2; ++x) hazy.at(x, y) = std::max(hazy.at(x, y), 0.45f);  // the left half
+  EXPECT_LT(uncertain_share(found.alpha), uncertain_share(hazy.alpha));
+  EXPECT_LT(mean_abs_error(found, scene.alpha), mean_abs_error(hazy, scene.alpha));
+}
+
 // Large photographs take the wide pass on a shrunk copy: both paths must do the job.
 class ForegroundEstimation : public ::testing::TestWithParam<std::pair<int, int>> {};
 INSTANTIATE_TEST_SUITE_P(Sizes, ForegroundEstimation,

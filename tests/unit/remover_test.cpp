@@ -42,6 +42,22 @@ TEST(SubjectRegion, IsNoneWhenTheSubjectFillsTheFrameOrIsAbsent) {
   EXPECT_FALSE(subject_region(Matte(100, 100), 640, 480));
 }
 
+TEST(LetterboxRegion, FitsThePhotographAndCentresIt) {
+  const Region wide = letterbox_region(854, 480, 1024, 1024);
+  EXPECT_EQ(wide.width, 1024);
+  EXPECT_EQ(wide.height, 576);
+  EXPECT_EQ(wide.left, 0);
+  EXPECT_EQ(wide.top, 224);
+  const Region tall = letterbox_region(321, 481, 1024, 1024);
+  EXPECT_EQ(tall.width, 683);
+  EXPECT_EQ(tall.height, 1024);
+  EXPECT_EQ(tall.left, 170);
+  EXPECT_EQ(tall.top, 0);
+  const Region square = letterbox_region(500, 500, 1024, 1024);
+  EXPECT_EQ(square.width, 1024);
+  EXPECT_EQ(square.left, 0);
+}
+
 TEST(Presets, ParseTheirNamesAndRefuseOthers) {
   for (const Preset p : {Preset::raw, Preset::fast, Preset::balanced, Preset::best})
     EXPECT_EQ(parse_preset(preset_name(p)), p);
