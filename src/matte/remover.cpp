@@ -106,7 +106,9 @@ Remover::Pass Remover::look(const vips::VImage& view, const Region& region, Fram
   };
   const auto started = Clock::now();
   const Region content = placement(width, height);
-  const vips::VImage shown = resize_exact(view, content.width, content.height);
+  // Held in memory: the model's input and the guide of the refinement both read it, and
+  // libvips would otherwise resize the full-resolution view once for each.
+  const vips::VImage shown = resize_exact(view, content.width, content.height).copy_memory();
   const double grey = 0.5 / unit_scale(view);  // mid-grey in the view's own range
   const vips::VImage model_input =
       framing == Framing::letterbox
