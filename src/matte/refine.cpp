@@ -62,15 +62,45 @@ void window_means(const float* in, int in_first, size_t item, int first, int cou
   }
 }
 
+// Window means over (2r+1)^2 windows clipped at the borders, of rows made one at a time:
+// `fill(y, row)` writes row y (`channels` interleaved values per pixel), and `use(y, means)`
+// receives row y's means. Rows are asked for in order and each once; only 2r+1 of them are
+// held, so the planes of statistics behind a mean are never stored whole.
+template <class Fill, class Use>
+void box_mean_rows(int width, int height, int channels, int radius, Fill fill, Use use) {
+  const size_t row = static_cast<size_t>(width) * channels;
+  const int window = 2 * radius + 1;
+  std::vector<float> made(row), means(row);
+  std::vector<float> across(static_cast<size_t>(std::min(window, height)) * row);  // a ring of rows
+  std::vector<double> sum, down(row, 0.0);
+  int next = 0, first = 0;  // `down` sums the means across rows first .. next - 1
+  for (int y = 0; y < height; ++y) {
+    const int lo = std::max(0, y - radius), hi = std::min(height - 1, y + radius);
+    for (; first < lo; ++first) {
+      const float* leaving = &across[(first % window) * row];
+      for (size_t i = 0; i < row; ++i) down[i] -= leaving[i];
+    }
+    for (; next <= hi; ++next) {
+      fill(next, made.data());
+      float* entering = &across[(next % window) * row];
+      window_means(made.data(), 0, channels, 0, width, width, radius, sum, entering);
+      for (size_t i = 0; i < row; ++i) down[i] += entering[i];
+    }
+    const double n = hi - lo + 1;
+    for (size_t i = 0; i < row; ++i) means[i] = static_cast<float>(down[i] / n);
+    use(y, means.data());
+  }
+}
+
 }  // namespace
 
 std::vector<float> box_mean(std::vector<float> values, int width, int height, int channels, int radius) {
+  // Row y is written after it was read: rows y .. y + r are read before the means of row y.
   const size_t row = static_cast<size_t>(width) * channels;
-  std::vector<double> sum;
-  std::vector<float> across(values.size());
-  for (int y = 0; y < height; ++y)
-    window_means(&values[y * row], 0, channels, 0, width, width, radius, sum, &across[y * row]);
-  window_means(across.data(), 0, row, 0, height, height, radius, sum, values.data());
+  box_mean_rows(
+      width, height, channels, radius,
+      [&](int y, float* out) { std::copy_n(&values[y * row], row, out); },
+      [&](int y, const float* means) { std::copy_n(means, row, &values[y * row]); });
   return values;
 }
 
@@ -80,43 +110,47 @@ AlphaField AlphaField::stretched(const Matte& low, int width, int height) {
 
 AlphaField AlphaField::guided(const Matte& low, const RgbImage& guide_low, int width, int height,
                               int radius, float epsilon) {
-  const size_t n = low.alpha.size();
-  // Window means of I, p, I*p and the six distinct products I_i*I_j, in one pass.
+  const int w = low.width;
+  std::vector<float> coefficients(low.alpha.size() * 4);
+  // Per pixel, I, p, I*p and the six distinct products I_i*I_j, made a row at a time ...
   constexpr int kStats = 13;
-  std::vector<float> stats(n * kStats);
-  for (size_t i = 0; i < n; ++i) {
-    const float* I = &guide_low.rgb[i * 3];
-    const float p = low.alpha[i];
-    float* s = &stats[i * kStats];
-    s[0] = I[0], s[1] = I[1], s[2] = I[2], s[3] = p;
-    s[4] = I[0] * p, s[5] = I[1] * p, s[6] = I[2] * p;
-    s[7] = I[0] * I[0], s[8] = I[0] * I[1], s[9] = I[0] * I[2];
-    s[10] = I[1] * I[1], s[11] = I[1] * I[2], s[12] = I[2] * I[2];
-  }
-  stats = box_mean(std::move(stats), low.width, low.height, kStats, radius);
-
-  // Per window, the linear model alpha = a . I + b that fits best (ridge regression).
-  std::vector<float> coefficients(n * 4);
-  for (size_t i = 0; i < n; ++i) {
-    const float* s = &stats[i * kStats];
-    const double mr = s[0], mg = s[1], mb = s[2], mp = s[3];
-    const double cr = s[4] - mr * mp, cg = s[5] - mg * mp, cb = s[6] - mb * mp;
-    const double rr = s[7] - mr * mr + epsilon, rg = s[8] - mr * mg, rb = s[9] - mr * mb;
-    const double gg = s[10] - mg * mg + epsilon, gb = s[11] - mg * mb, bb = s[12] - mb * mb + epsilon;
-    // Inverse of the symmetric covariance matrix by cofactors.
-    const double i_rr = gg * bb - gb * gb, i_rg = gb * rb - rg * bb, i_rb = rg * gb - gg * rb;
-    const double i_gg = rr * bb - rb * rb, i_gb = rb * rg - rr * gb, i_bb = rr * gg - rg * rg;
-    const double det = rr * i_rr + rg * i_rg + rb * i_rb;
-    const double ar = (i_rr * cr + i_rg * cg + i_rb * cb) / det;
-    const double ag = (i_rg * cr + i_gg * cg + i_gb * cb) / det;
-    const double ab = (i_rb * cr + i_gb * cg + i_bb * cb) / det;
-    float* c = &coefficients[i * 4];
-    c[0] = static_cast<float>(ar), c[1] = static_cast<float>(ag), c[2] = static_cast<float>(ab);
-    c[3] = static_cast<float>(mp - ar * mr - ag * mg - ab * mb);
-  }
+  const auto statistics = [&](int y, float* row) {
+    for (int x = 0; x < w; ++x) {
+      const size_t i = static_cast<size_t>(y) * w + x;
+      const float* I = &guide_low.rgb[i * 3];
+      const float p = low.alpha[i];
+      float* s = &row[x * kStats];
+      s[0] = I[0], s[1] = I[1], s[2] = I[2], s[3] = p;
+      s[4] = I[0] * p, s[5] = I[1] * p, s[6] = I[2] * p;
+      s[7] = I[0] * I[0], s[8] = I[0] * I[1], s[9] = I[0] * I[2];
+      s[10] = I[1] * I[1], s[11] = I[1] * I[2], s[12] = I[2] * I[2];
+    }
+  };
+  // ... and from their window means, per window, the linear model alpha = a . I + b that fits
+  // best (ridge regression).
+  const auto fit = [&](int y, const float* means) {
+    for (int x = 0; x < w; ++x) {
+      const float* s = &means[x * kStats];
+      const double mr = s[0], mg = s[1], mb = s[2], mp = s[3];
+      const double cr = s[4] - mr * mp, cg = s[5] - mg * mp, cb = s[6] - mb * mp;
+      const double rr = s[7] - mr * mr + epsilon, rg = s[8] - mr * mg, rb = s[9] - mr * mb;
+      const double gg = s[10] - mg * mg + epsilon, gb = s[11] - mg * mb, bb = s[12] - mb * mb + epsilon;
+      // Inverse of the symmetric covariance matrix by cofactors.
+      const double i_rr = gg * bb - gb * gb, i_rg = gb * rb - rg * bb, i_rb = rg * gb - gg * rb;
+      const double i_gg = rr * bb - rb * rb, i_gb = rb * rg - rr * gb, i_bb = rr * gg - rg * rg;
+      const double det = rr * i_rr + rg * i_rg + rb * i_rb;
+      const double ar = (i_rr * cr + i_rg * cg + i_rb * cb) / det;
+      const double ag = (i_rg * cr + i_gg * cg + i_gb * cb) / det;
+      const double ab = (i_rb * cr + i_gb * cg + i_bb * cb) / det;
+      float* c = &coefficients[(static_cast<size_t>(y) * w + x) * 4];
+      c[0] = static_cast<float>(ar), c[1] = static_cast<float>(ag), c[2] = static_cast<float>(ab);
+      c[3] = static_cast<float>(mp - ar * mr - ag * mg - ab * mb);
+    }
+  };
+  box_mean_rows(w, low.height, kStats, radius, statistics, fit);
   // The smooth coefficients go to full resolution; the detail comes from the photograph.
-  return AlphaField(Upsampled(box_mean(std::move(coefficients), low.width, low.height, 4, radius),
-                              low.width, low.height, 4, width, height),
+  return AlphaField(Upsampled(box_mean(std::move(coefficients), w, low.height, 4, radius),
+                              w, low.height, 4, width, height),
                     true);
 }
 
@@ -180,13 +214,20 @@ void correct(const float* image, const float* colours, float alpha, float* foreg
 }
 
 std::vector<float> wide_colours(const RgbImage& image, const Matte& alpha, int radius) {
-  const size_t n = alpha.alpha.size();
-  std::vector<float> weighed(n * kWeighed);
-  for (size_t i = 0; i < n; ++i)
-    weigh(&image.rgb[i * 3], &image.rgb[i * 3], alpha.alpha[i], &weighed[i * kWeighed]);
-  weighed = box_mean(std::move(weighed), alpha.width, alpha.height, kWeighed, radius);
-  std::vector<float> colours(n * 6);
-  for (size_t i = 0; i < n; ++i) colours_of(&weighed[i * kWeighed], &colours[i * 6]);
+  const int w = alpha.width;
+  std::vector<float> colours(alpha.alpha.size() * 6);
+  box_mean_rows(
+      w, alpha.height, kWeighed, radius,
+      [&](int y, float* row) {
+        for (int x = 0; x < w; ++x) {
+          const size_t i = static_cast<size_t>(y) * w + x;
+          weigh(&image.rgb[i * 3], &image.rgb[i * 3], alpha.alpha[i], &row[x * kWeighed]);
+        }
+      },
+      [&](int y, const float* means) {
+        for (int x = 0; x < w; ++x)
+          colours_of(&means[x * kWeighed], &colours[(static_cast<size_t>(y) * w + x) * 6]);
+      });
   return colours;
 }
 

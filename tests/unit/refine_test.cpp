@@ -116,8 +116,12 @@ double mean_abs_error(const Matte& a, const Matte& b) {
   return sum / a.alpha.size();
 }
 
-TEST(BoxMean, MatchesBruteForceWithClippedBorders) {
-  const int w = 13, h = 9, channels = 2, r = 3;
+// Radii below the image's size, and one whose window is taller than the image.
+class BoxMean : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Radii, BoxMean, ::testing::Values(1, 3, 12));
+
+TEST_P(BoxMean, MatchesBruteForceWithClippedBorders) {
+  const int w = 13, h = 9, channels = 2, r = GetParam();
   std::mt19937 random(7);
   std::uniform_real_distribution<float> uniform(0, 1);
   std::vector<float> src(w * h * channels);
