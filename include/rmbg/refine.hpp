@@ -64,6 +64,11 @@ void snap_certain(std::span<float> alpha, float low = 0.05f, float high = 0.95f)
 // surer of was the better one on every evaluation set (docs/ACCURACY.md).
 double uncertain_share(std::span<const float> alpha, float low = 0.05f, float high = 0.95f);
 
+// Two alphas of the same photograph at the same size, from two views of it: at each pixel the
+// value further from 0.5, i.e. the view surer of that pixel. Where one view missed part of the
+// subject or took a background object half for it, the other often decides clearly.
+Matte surer_per_pixel(const Matte& first, const Matte& second);
+
 // Colour of the subject alone at every pixel, so that compositing the cut-out on any background
 // shows no fringe of the old one (blur-fusion foreground estimation, two passes). The wide pass
 // gathers the colours of each side of an edge from block means of the whole photograph; the

@@ -15,8 +15,8 @@ enum class Preset {
   raw,       // the model's alpha stretched back to the photograph: what simple tools do
   fast,      // raw + near-certain alpha snapped to 0 and 1
   balanced,  // fast + edge-aware upsampling and foreground colour estimation
-  best,      // balanced + a second model pass: over the subject when it fills little of the frame,
-             // otherwise over the whole photograph with its aspect kept, used if the model is surer
+  best,      // balanced + a second view with the aspect kept when the model is unsure of the
+             // first, and a closer look at the subject when it fills little of the frame
 };
 inline constexpr Preset kDefaultPreset = Preset::balanced;
 Preset parse_preset(std::string_view name);  // throws Error(invalid_argument)
@@ -53,8 +53,9 @@ class Remover {
   // How a view is fitted to the model's square input: stretched to fill it, or scaled with its
   // aspect kept and padded with grey (the alpha then covers the view's part only).
   enum class Framing { squash, letterbox };
-  Pass look(const vips::VImage& view, const Region& region, Framing framing,
-            const CutOptions& options, StageTimes& times) const;
+  Pass look(const vips::VImage& view, Framing framing, const CutOptions& options, StageTimes& times) const;
+  // The look's alpha brought to `region` of the photograph, as the preset says.
+  Cutout::Look refine(const Pass& pass, const Region& region, const CutOptions& options, StageTimes& times) const;
 
   const Engine& engine_;
 };

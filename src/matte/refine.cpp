@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rmbg/error.hpp"
+
 namespace rmbg {
 
 Upsampled::Upsampled(std::vector<float> planes, int width, int height, int channels, int out_width,
@@ -178,6 +180,15 @@ double uncertain_share(std::span<const float> alpha, float low, float high) {
   if (alpha.empty()) return 0.0;
   const auto unsure = std::count_if(alpha.begin(), alpha.end(), [&](float a) { return a > low && a < high; });
   return static_cast<double>(unsure) / alpha.size();
+}
+
+Matte surer_per_pixel(const Matte& first, const Matte& second) {
+  if (first.width != second.width || first.height != second.height)
+    throw Error(ErrorCode::invalid_argument, "two alphas of different sizes cannot be merged");
+  Matte out = first;
+  for (size_t i = 0; i < out.alpha.size(); ++i)
+    if (std::abs(second.alpha[i] - 0.5f) > std::abs(first.alpha[i] - 0.5f)) out.alpha[i] = second.alpha[i];
+  return out;
 }
 
 namespace {

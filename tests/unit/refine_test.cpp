@@ -5,6 +5,8 @@
 #include <cmath>
 #include <random>
 
+#include "rmbg/error.hpp"
+
 namespace rmbg {
 namespace {
 
@@ -216,6 +218,28 @@ TEST(UncertainShare, PrefersTheViewCloserToTheTruth) {
     for (int x = 0; x < w / 2; ++x) hazy.at(x, y) = std::max(hazy.at(x, y), 0.45f);  // the left half
   EXPECT_LT(uncertain_share(found.alpha), uncertain_share(hazy.alpha));
   EXPECT_LT(mean_abs_error(found, scene.alpha), mean_abs_error(hazy, scene.alpha));
+}
+
+// Two views of one scene, each unsure of a different half of it (its alpha pulled towards 0.5
+// there): per pixel, the surer of the two is right almost everywhere.
+TEST(SurerPerPixel, KeepsWhatEachViewDecidedClearly) {
+  const int w = 160, h = 120;
+  const Scene scene = make_scene(w, h);
+  Matte left_unsure = scene.alpha, right_unsure = scene.alpha;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      Matte& unsure = x < w / 2 ? left_unsure : right_unsure;
+      unsure.at(x, y) = 0.5f + (unsure.at(x, y) - 0.5f) * 0.2f;
+    }
+  const Matte merged = surer_per_pixel(left_unsure, right_unsure);
+  const double merged_error = mean_abs_error(merged, scene.alpha);
+  EXPECT_LT(merged_error, 0.2 * mean_abs_error(left_unsure, scene.alpha));
+  EXPECT_LT(merged_error, 0.2 * mean_abs_error(right_unsure, scene.alpha));
+  EXPECT_LT(uncertain_share(merged.alpha), uncertain_share(left_unsure.alpha));
+}
+
+TEST(SurerPerPixel, RefusesAlphasOfDifferentSizes) {
+  EXPECT_THROW(surer_per_pixel(Matte(4, 3), Matte(3, 4)), Error);
 }
 
 // Large photographs take the wide pass on a shrunk copy: both paths must do the job.
