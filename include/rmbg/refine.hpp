@@ -60,8 +60,8 @@ void snap_certain(std::span<float> alpha, float low = 0.05f, float high = 0.95f)
 
 // The share of pixels whose alpha lies strictly between the limits of snap_certain(): how unsure
 // the model was of a view of the photograph. When the model takes the wrong object, or half of
-// it, its alpha is hazy over large areas; of two views of the same photograph, the one it is
-// surer of was the better one on every evaluation set (docs/ACCURACY.md).
+// it, its alpha is hazy over large areas, and another view of the photograph often helps
+// (docs/ACCURACY.md).
 double uncertain_share(std::span<const float> alpha, float low = 0.05f, float high = 0.95f);
 
 // Two alphas of the same photograph at the same size, from two views of it: at each pixel the

@@ -208,9 +208,8 @@ TEST(UncertainShare, CountsTheValuesStrictlyBetweenTheLimits) {
 }
 
 // Two views of one scene: one where the model found the subject, one where it half-took the
-// background for it and left a haze. Keeping the view with the smaller uncertain share keeps the
-// one closer to the truth.
-TEST(UncertainShare, PrefersTheViewCloserToTheTruth) {
+// background for it and left a haze. The hazy one, further from the truth, has the larger share.
+TEST(UncertainShare, IsLargerForAHazyView) {
   const int w = 160, h = 120;
   const Scene scene = make_scene(w, h);
   Matte found = scene.alpha, hazy = scene.alpha;
