@@ -56,7 +56,11 @@ class AlphaField {
 // The model leaves a faint haze over the background and a not-quite-opaque subject: that is its
 // uncertainty, not transparency. 0.05 / 0.95 lowered the error on every evaluation set without
 // losing any max F-measure; wider limits start to erase faint hair.
-void snap_certain(std::span<float> alpha, float low = 0.05f, float high = 0.95f);
+struct SnapLimits {
+  float low = 0.05f;
+  float high = 0.95f;
+};
+void snap_certain(std::span<float> alpha, SnapLimits limits = {});
 
 // The share of pixels whose alpha lies strictly between the limits of snap_certain(): how unsure
 // the model was of a view of the photograph. When the model takes the wrong object, or half of
@@ -68,6 +72,19 @@ double uncertain_share(std::span<const float> alpha, float low = 0.05f, float hi
 // value further from 0.5, i.e. the view surer of that pixel. Where one view missed part of the
 // subject or took a background object half for it, the other often decides clearly.
 Matte surer_per_pixel(const Matte& first, const Matte& second);
+// The same two alphas' mean at each pixel.
+Matte mean_per_pixel(const Matte& first, const Matte& second);
+
+// Closed-form matting (Levin et al. 2008) in the model's uncertain band: pixels whose alpha lies
+// strictly between the band's limits, grown by a pixel, are solved for so that alpha is locally
+// a linear function of colour (3x3 windows); the others become 0 or 1. `image` is the photograph
+// at the alpha's size. What it gave on the evaluation sets: docs/ACCURACY.md.
+struct ClosedFormOptions {
+  SnapLimits band;
+  float epsilon = 1e-7f;  // regularisation of each window's colour covariance (0..1 colours)
+  int iterations = 200;   // of preconditioned conjugate gradients, at most
+};
+Matte solve_uncertain_band(const Matte& alpha, const RgbImage& image, const ClosedFormOptions& options = {});
 
 // Colour of the subject alone at every pixel, so that compositing the cut-out on any background
 // shows no fringe of the old one (blur-fusion foreground estimation, two passes). The wide pass

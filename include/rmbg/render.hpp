@@ -42,8 +42,8 @@ class Cutout {
     Region region;
     AlphaField alpha;
   };
-  // `snap`: snap_certain() the alpha. The cut-out keeps `source` for its pixels.
-  Cutout(const Image& source, std::vector<Look> looks, bool snap);
+  // `snap`: snap_certain() the alpha with these limits. The cut-out keeps `source` for its pixels.
+  Cutout(const Image& source, std::vector<Look> looks, std::optional<SnapLimits> snap);
 
   // From now on the subject's colours are estimated (ForegroundEstimator); its wide pass reads
   // the whole photograph once, here.

@@ -38,6 +38,14 @@ void PipelineOptions::add_to(CLI::App& app) {
                  "Edge quality: fast, balanced or best; raw is the model's mask stretched back, for comparison")
       ->check(CLI::IsMember({"raw", "fast", "balanced", "best"}))
       ->capture_default_str();
+  app.add_option("--steps", steps,
+                 "Steps instead of the preset's, for measuring them (docs/ACCURACY.md), e.g. "
+                 "balanced,snap=0.1:0.9,second=letterbox:768:0.2")
+      ->option_text("STEPS")
+      ->check([](const std::string& text) {
+        parse_steps(text);
+        return std::string();
+      });
   app.add_option("--device", device,
                  "Where the model runs: cuda (an NVIDIA GPU, after scripts/bootstrap --gpu), "
                  "cpu, or auto (the GPU when it can be had)")
@@ -79,7 +87,8 @@ ModelSpec PipelineOptions::model_spec() const {
 }
 
 CutOptions PipelineOptions::cut_options(bool estimate_foreground) const {
-  return {parse_preset(preset), estimate_foreground};
+  return {parse_preset(preset), estimate_foreground,
+          steps.empty() ? std::nullopt : std::optional(parse_steps(steps))};
 }
 
 DecodeLimits PipelineOptions::decode_limits() const {

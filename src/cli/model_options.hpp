@@ -21,12 +21,18 @@ struct PipelineOptions {
   int output_index = 0;
   int threads = 0;
   std::string preset{preset_name(kDefaultPreset)};
+  std::string steps;  // CutSteps instead of the preset's, when given
   std::string device = "auto";
   double max_megapixels = DecodeLimits{}.max_pixels / 1e6;  // the library's own default
 
   void add_to(CLI::App& app);
   ModelSpec model_spec() const;  // from the manifest, or a user's own file
-  EngineOptions engine_options() const { return {threads, parse_device(device)}; }
+  EngineOptions engine_options() const {
+    EngineOptions options;
+    options.threads = threads;
+    options.device = parse_device(device);
+    return options;
+  }
   CutOptions cut_options(bool estimate_foreground) const;
   DecodeLimits decode_limits() const;
 };

@@ -11,7 +11,7 @@ namespace rmbg {
 struct Cutout::Parts {
   Image source;
   std::shared_ptr<const std::vector<Look>> looks;
-  bool snap = false;
+  std::optional<SnapLimits> snap;
   std::optional<ForegroundEstimator> foreground;
 
   // What one generated image holds.
@@ -174,7 +174,7 @@ void Parts::alpha_span(int y, int x0, int count, const float* guide, float* alph
     // Both looks count inside the region: their mean is steadier than either alone.
     for (int x = from; x < to; ++x) alpha[x - x0] = 0.5f * (alpha[x - x0] + scratch[x - from]);
   }
-  if (snap) snap_certain({alpha, static_cast<size_t>(count)});
+  if (snap) snap_certain({alpha, static_cast<size_t>(count)}, *snap);
 }
 
 void Parts::compute(const Request& request, VipsRegion* out, Sequence& sequence) const {
@@ -235,7 +235,7 @@ void Parts::compute(const Request& request, VipsRegion* out, Sequence& sequence)
   }
 }
 
-Cutout::Cutout(const Image& source, std::vector<Look> looks, bool snap) {
+Cutout::Cutout(const Image& source, std::vector<Look> looks, std::optional<SnapLimits> snap) {
   if (looks.empty())
     throw Error(ErrorCode::invalid_argument, "a cut-out needs at least one look of the model");
   auto parts = std::make_shared<Parts>();

@@ -171,9 +171,9 @@ void AlphaField::span(int y, int x0, int count, const float* guide, float* alpha
   }
 }
 
-void snap_certain(std::span<float> alpha, float low, float high) {
-  const float scale = 1.0f / (high - low);
-  for (float& a : alpha) a = std::clamp((a - low) * scale, 0.0f, 1.0f);
+void snap_certain(std::span<float> alpha, SnapLimits limits) {
+  const float scale = 1.0f / (limits.high - limits.low);
+  for (float& a : alpha) a = std::clamp((a - limits.low) * scale, 0.0f, 1.0f);
 }
 
 double uncertain_share(std::span<const float> alpha, float low, float high) {
@@ -182,13 +182,26 @@ double uncertain_share(std::span<const float> alpha, float low, float high) {
   return static_cast<double>(unsure) / alpha.size();
 }
 
-Matte surer_per_pixel(const Matte& first, const Matte& second) {
+namespace {
+
+// `first` with each pixel replaced by merge(its value, second's value).
+template <typename PixelMerge>
+Matte merged(const Matte& first, const Matte& second, PixelMerge merge) {
   if (first.width != second.width || first.height != second.height)
     throw Error(ErrorCode::invalid_argument, "two alphas of different sizes cannot be merged");
   Matte out = first;
-  for (size_t i = 0; i < out.alpha.size(); ++i)
-    if (std::abs(second.alpha[i] - 0.5f) > std::abs(first.alpha[i] - 0.5f)) out.alpha[i] = second.alpha[i];
+  for (size_t i = 0; i < out.alpha.size(); ++i) out.alpha[i] = merge(first.alpha[i], second.alpha[i]);
   return out;
+}
+
+}  // namespace
+
+Matte surer_per_pixel(const Matte& first, const Matte& second) {
+  return merged(first, second, [](float a, float b) { return std::abs(b - 0.5f) > std::abs(a - 0.5f) ? b : a; });
+}
+
+Matte mean_per_pixel(const Matte& first, const Matte& second) {
+  return merged(first, second, [](float a, float b) { return 0.5f * (a + b); });
 }
 
 namespace {

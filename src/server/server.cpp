@@ -276,7 +276,7 @@ class Service {
     const httplib::MultipartFormDataMap form = form_of(http_request);
     const RemoveRequest request = parse_remove_request(form, config_.model.name);
     const CutOptions options{request.preset.value_or(config_.preset),
-                             request.output.kind == OutputKind::foreground};
+                             request.output.kind == OutputKind::foreground, std::nullopt};
     std::string body;
     queue_.run([&] { body = cut_out(request, options); }, config_.request_timeout);
     // glibc keeps freed memory in the arena of the thread that freed it; with a pool of HTTP
@@ -301,7 +301,7 @@ class Service {
     const IdPhotoRequest request = parse_idphoto_request(form);
     IdPhoto photo;
     queue_.run([&] { photo = IdPhotoMaker(*engine_, *faces_).make(decode_image(request.image, config_.limits),
-                                                                  request.options, {config_.preset, true}); },
+                                                                  request.options, {config_.preset, true, std::nullopt}); },
                config_.request_timeout);
     ::malloc_trim(0);  // as for /remove-bg
     const EncodedPhoto encoded = encode_photo(photo.image, request.format, request.max_bytes);

@@ -73,7 +73,7 @@ Cutout full_cutout(Image& photo) {
   looks.push_back({frame, AlphaField::guided(model_alpha(96, 30), seen(frame, 96), w, h)});
   looks.push_back(
       {close, AlphaField::guided(model_alpha(64, 28), seen(close, 64), close.width, close.height)});
-  Cutout cutout(photo, std::move(looks), true);
+  Cutout cutout(photo, std::move(looks), SnapLimits{});
   cutout.estimate_foreground();
   return cutout;
 }

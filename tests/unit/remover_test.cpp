@@ -65,5 +65,39 @@ TEST(Presets, ParseTheirNamesAndRefuseOthers) {
   EXPECT_THROW(parse_preset("slow"), Error);
 }
 
+TEST(Steps, EachPresetAddsToTheOneBefore) {
+  const CutSteps raw = preset_steps(Preset::raw), fast = preset_steps(Preset::fast);
+  const CutSteps balanced = preset_steps(Preset::balanced), best = preset_steps(Preset::best);
+  EXPECT_FALSE(raw.snap || raw.guided || raw.second_look || raw.subject_pass);
+  EXPECT_TRUE(fast.snap && !fast.guided);
+  EXPECT_TRUE(balanced.snap && balanced.guided && balanced.foreground_colours && !balanced.second_look);
+  EXPECT_TRUE(best.second_look && best.subject_pass);
+  // No preset sizes the model's input by the photograph: it lost on photographs it was not chosen on.
+  for (const CutSteps& s : {raw, fast, balanced, best}) EXPECT_FALSE(s.photo_sized_input);
+}
+
+TEST(Steps, ParseChangesToAPresetAndDescribeThemBack) {
+  const CutSteps s = parse_steps("balanced,snap=0.1:0.9,second=letterbox:768:0.2:mean,input=photo");
+  ASSERT_TRUE(s.snap && s.second_look);
+  EXPECT_FLOAT_EQ(s.snap->low, 0.1f);
+  EXPECT_FLOAT_EQ(s.snap->high, 0.9f);
+  EXPECT_EQ(s.second_look->framing, Framing::letterbox);
+  EXPECT_EQ(s.second_look->side, 768);
+  EXPECT_DOUBLE_EQ(s.second_look->when_unsure, 0.2);
+  EXPECT_EQ(s.second_look->merge, Merge::mean);
+  EXPECT_TRUE(s.photo_sized_input && s.guided);
+  const std::string text = describe_steps(s);
+  EXPECT_EQ(text, "raw,input=photo,guided=on,snap=0.1:0.9,second=letterbox:768:0.2:mean,matting=off,subject=off,colours=on");
+  EXPECT_EQ(describe_steps(parse_steps(text)), text);
+  EXPECT_FALSE(parse_steps("best,second=off,snap=off").second_look);
+}
+
+TEST(Steps, RefuseWhatTheyCannotRead) {
+  for (const char* bad : {"slow", "balanced,snap", "balanced,snap=0.6:0.9", "balanced,snap=0.1",
+                          "balanced,second=sideways", "balanced,second=letterbox:768:2", "balanced,guided=yes",
+                          "balanced,colour=on", "balanced,input=half", "balanced,snap=0.1:0.9x", "balanced,second=squash:0:0:best"})
+    EXPECT_THROW(parse_steps(bad), Error) << bad;
+}
+
 }  // namespace
 }  // namespace rmbg

@@ -11,7 +11,7 @@ namespace {
 // A cut-out whose alpha is `alpha` exactly: a stretch to its own size changes nothing.
 Cutout cutout_with(const Image& source, const Matte& alpha) {
   const Region all{0, 0, alpha.width, alpha.height};
-  return Cutout(source, {{all, AlphaField::stretched(alpha, alpha.width, alpha.height)}}, false);
+  return Cutout(source, {{all, AlphaField::stretched(alpha, alpha.width, alpha.height)}}, std::nullopt);
 }
 
 // An 8x6 photograph whose right half is the subject, fading in over two columns.
