@@ -311,5 +311,30 @@ TEST(ForegroundEstimationInTiles, MatchesTheWholeImageWithoutSeams) {
   }
 }
 
+TEST(SolveUncertainBand, RecoversASoftEdgeFromTheColoursOfEachSide) {
+  // A photograph blending a red subject into a blue background along a soft vertical edge, with
+  // some texture in each so that every window's colours vary; the model's alpha there is wrong.
+  const int w = 48, h = 32;
+  RgbImage image(w, h);
+  Matte truth(w, h), model(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float a = std::clamp((x - 18) / 12.0f, 0.0f, 1.0f);
+      const float texture = 0.1f * ((x * 7 + y * 13) % 5) / 4.0f;
+      const float subject[3] = {0.8f + texture, 0.2f, 0.1f}, background[3] = {0.1f, 0.3f + texture, 0.9f};
+      for (int c = 0; c < 3; ++c) image.pixel(x, y)[c] = a * subject[c] + (1 - a) * background[c];
+      truth.at(x, y) = a;
+      model.at(x, y) = a <= 0 || a >= 1 ? a : 0.5f;  // certain where the truth is, flat in the band
+    }
+  const Matte solved = solve_uncertain_band(model, image);
+  double before = 0, after = 0;
+  for (size_t i = 0; i < truth.alpha.size(); ++i) {
+    before += std::abs(model.alpha[i] - truth.alpha[i]);
+    after += std::abs(solved.alpha[i] - truth.alpha[i]);
+  }
+  EXPECT_LT(after, before * 0.2) << "before " << before << ", after " << after;
+  EXPECT_THROW(solve_uncertain_band(Matte(3, 3), RgbImage(4, 3)), Error);
+}
+
 }  // namespace
 }  // namespace rmbg
