@@ -1,6 +1,7 @@
 #pragma once
 // Runs a matting / segmentation model with ONNX Runtime. One Engine per model per process:
 // the session is created once and reused; predict() may be called from several threads.
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@ enum class Device { automatic, cpu, cuda };
 struct EngineOptions {
   int threads = 0;  // intra-op threads; 0 = every core
   Device device = Device::automatic;
+  // When set, every alpha the model computes is kept in this folder, named by a hash of the
+  // model and its input, and read back instead of computed again: sweeps of `rmbg eval` over
+  // steps that show the model the same inputs then cost seconds instead of minutes.
+  std::filesystem::path prediction_cache;
 };
 
 // Where an Engine actually runs its model, and why there, for logs and /api/system.
@@ -45,6 +50,8 @@ class Engine {
   Matte predict(const vips::VImage& model_input) const;
 
  private:
+  Matte run(std::vector<float>& input, int width, int height) const;  // the model itself
+
   struct Session;
   std::unique_ptr<Session> session_;
 };

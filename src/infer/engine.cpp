@@ -3,10 +3,15 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <optional>
 #include <vector>
 
 #include "ort_session.hpp"
 #include "rmbg/error.hpp"
+#include "rmbg/files.hpp"
 
 namespace rmbg {
 
@@ -31,8 +36,52 @@ std::vector<float> input_tensor(const ModelInput& input, const vips::VImage& mod
   return tensor;
 }
 
+namespace {
+
+// FNV-1a, 64 bits: names a cached alpha by the model and the exact input it was computed from.
+std::uint64_t fnv1a(const void* data, size_t size, std::uint64_t hash = 14695981039346656037ull) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  return hash;
+}
+
+std::filesystem::path cached_alpha_path(const std::filesystem::path& cache, const std::string& model_file,
+                                        const std::vector<float>& input) {
+  std::uint64_t hash = fnv1a(model_file.data(), model_file.size());
+  hash = fnv1a(input.data(), input.size() * sizeof(float), hash);
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx.alpha", static_cast<unsigned long long>(hash));
+  return cache / name;
+}
+
+// A cached alpha: its width and height as two int32, then its floats.
+std::optional<Matte> read_cached_alpha(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  const std::string bytes = read_file(path);
+  std::int32_t size[2];
+  if (bytes.size() < sizeof size) return std::nullopt;
+  std::memcpy(size, bytes.data(), sizeof size);
+  if (size[0] <= 0 || size[1] <= 0 ||
+      bytes.size() != sizeof size + static_cast<size_t>(size[0]) * size[1] * sizeof(float))
+    return std::nullopt;
+  Matte matte(size[0], size[1]);
+  std::memcpy(matte.alpha.data(), bytes.data() + sizeof size, matte.alpha.size() * sizeof(float));
+  return matte;
+}
+
+void write_cached_alpha(const std::filesystem::path& path, const Matte& matte) {
+  const std::int32_t size[2] = {matte.width, matte.height};
+  std::string bytes(reinterpret_cast<const char*>(size), sizeof size);
+  bytes.append(reinterpret_cast<const char*>(matte.alpha.data()), matte.alpha.size() * sizeof(float));
+  write_file_atomic(path, bytes);
+}
+
+}  // namespace
+
 struct Engine::Session {
   ModelSpec spec;
+  std::filesystem::path model_path;
+  std::filesystem::path prediction_cache;
   Ort::Session session{nullptr};
   std::string input_name;
   std::string output_name;
@@ -48,6 +97,9 @@ Engine::Engine(const ModelSpec& spec, const EngineOptions& options)
   if (spec.input.channels_last)
     throw Error(ErrorCode::invalid_argument, spec.name + ": a matting model needs the NCHW layout");
   const auto path = require_model(spec);
+  session_->model_path = path;
+  session_->prediction_cache = options.prediction_cache;
+  if (!options.prediction_cache.empty()) std::filesystem::create_directories(options.prediction_cache);
   OpenedSession opened = open_session(path, spec.name, {options.threads, options.device});
   session_->session = std::move(opened.session);
   session_->device = std::move(opened.device);
@@ -89,6 +141,18 @@ Matte Engine::predict(const vips::VImage& model_input) const {
                 "the model cannot take a " + std::to_string(w) + "x" + std::to_string(h) + " RGB input");
 
   std::vector<float> input = input_tensor(spec.input, model_input);
+  std::filesystem::path cached;
+  if (!session_->prediction_cache.empty()) {
+    cached = cached_alpha_path(session_->prediction_cache, session_->model_path.string(), input);
+    if (auto matte = read_cached_alpha(cached)) return std::move(*matte);
+  }
+  Matte matte = run(input, w, h);
+  if (!cached.empty()) write_cached_alpha(cached, matte);
+  return matte;
+}
+
+Matte Engine::run(std::vector<float>& input, int w, int h) const {
+  const auto& spec = session_->spec;
 
   try {
     const std::array<int64_t, 4> shape{1, 3, h, w};
