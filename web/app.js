@@ -58,6 +58,7 @@ function plainWords(code, message) {
     case 'no_face':
     case 'several_faces':
     case 'head_cut_off':
+    case 'body_cut_off':
     case 'file_size_unreachable':
       return `This photo cannot make an ID photo: ${message}.`;
     default:

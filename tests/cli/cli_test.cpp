@@ -391,6 +391,7 @@ TEST(Cli, IdPhotoMistakesAreClearErrors) {
   const fs::path astronaut = sample("astronaut.png");
   const vips::VImage one = load(astronaut);
   one.join(one, VIPS_DIRECTION_HORIZONTAL).write_to_file((dir / "two.png").c_str());
+  one.extract_area(0, 0, 512, 180).write_to_file((dir / "chin.png").c_str());  // cut off at the chin
   struct Case {
     std::string args, message;
     int status;
@@ -403,6 +404,7 @@ TEST(Cli, IdPhotoMistakesAreClearErrors) {
            {"idphoto " + quoted(astronaut) + " -o x.jpg", "needs a photo, -o OUTPUT and --size", 2},
            {"idphoto " + quoted(dir / "two.png") + " -o x.jpg --size 1inch", "2 faces found", 1},
            {"idphoto " + quoted(sample("chelsea.png")) + " -o x.jpg --size 1inch", "no face found", 1},
+           {"idphoto " + quoted(dir / "chin.png") + " -o x.jpg --size 2inch", "photograph the person down to the chest", 1},
        }) {
     const Result run = rmbg(c.args, dir);
     EXPECT_EQ(run.status, c.status) << c.args << "\n" << run.err;

@@ -493,6 +493,8 @@ TEST(Server, IdPhotoMistakesGetTheirStatusAndTheServerStaysUp) {
   expect_json_error(post_idphoto(server, two, {{"size", "1inch"}}), 422, "several_faces", "2 faces found", "two people");
   expect_json_error(post_idphoto(server, read_file(sample("chelsea.png")), {{"size", "1inch"}}), 422, "no_face",
                     "no face found", "a cat");
+  expect_json_error(post_idphoto(server, test::to_bytes(one.extract_area(0, 0, 512, 180), ".png"), {{"size", "2inch"}}),
+                    422, "body_cut_off", "down to the chest", "a portrait cut off at the chin");
   expect_json_error(post_idphoto(server, astronaut, {}), 400, "invalid_argument", "no size", "no size");
   expect_json_error(post_idphoto(server, astronaut, {{"size", "3inch"}}), 400, "invalid_argument",
                     "unknown photo size '3inch'", "an unknown size");
