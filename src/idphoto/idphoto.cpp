@@ -525,6 +525,7 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
   placement.eye_line_mm = (frame.top_b + frame.height) * frame.scale / px_per_mm;
   placement.roll_degrees = work_face.roll * 180 / std::numbers::pi;
   placement.enlargement = frame.scale * scale_x;
+  placement.continued_mm = least.depth / px_per_mm;
   return result;
 }
 

@@ -36,8 +36,8 @@ class IdPhotoTest : public ::testing::Test {
   }
   static Image astronaut() { return read_image(sample("astronaut.png")); }
   static Image from(const vips::VImage& rgb) { return Image{rgb.copy_memory(), std::nullopt, "png"}; }
-  // A 2-inch photo on blue, its pixels, checking that the head is sized and placed by the rule.
-  static RgbImage two_inch_on_blue(const vips::VImage& portrait);
+  // A 2-inch photo on blue, checking that the head is sized and placed by the rule.
+  static IdPhoto two_inch_on_blue(const vips::VImage& portrait);
 
   static Engine* matting_;
   static FaceDetector* faces_;
@@ -81,15 +81,15 @@ Measured measure(const vips::VImage& image, const FaceDetector& faces, int dpi) 
 
 const Colour kBlue = parse_colour("blue");
 
-RgbImage IdPhotoTest::two_inch_on_blue(const vips::VImage& portrait) {
+IdPhoto IdPhotoTest::two_inch_on_blue(const vips::VImage& portrait) {
   IdPhotoOptions options;
   options.standard = find_photo_standard("2inch");
   options.background = kBlue;
-  const IdPhoto result = make(from(portrait), options);
+  IdPhoto result = make(from(portrait), options);
   const Measured m = measure(result.image, *faces_, 300);
   EXPECT_TRUE(options.standard.head_height_mm.contains(m.head_mm)) << m.head_mm;
   EXPECT_TRUE(options.standard.top_margin_mm->contains(m.top_margin_mm)) << m.top_margin_mm;
-  return to_rgb(result.image);
+  return result;
 }
 
 TEST_F(IdPhotoTest, TheFaceDetectorFindsTheAstronautsEyesAndMouth) {
@@ -137,6 +137,7 @@ TEST_F(IdPhotoTest, MeetsEachStandardOnARealPortrait) {
     EXPECT_LT(std::abs(m.eyes_off_centre), 0.03) << c.size;
     EXPECT_LT(std::abs(m.roll), 2.0) << c.size;
     EXPECT_NEAR(result.placement.head_height_mm, s.head_height_mm.middle(), 0.05) << c.size;
+    EXPECT_EQ(result.placement.continued_mm, 0) << c.size << ": the astronaut is photographed down to the chest";
   }
 }
 
@@ -183,7 +184,10 @@ TEST_F(IdPhotoTest, ThePersonReachesTheBottomEdgeFromAPortraitCutUnderTheShoulde
   // phone often is: levelled, the photograph's bottom edge runs slanted through the ID photo.
   const vips::VImage tilted = astronaut().rgb.similarity(
       vips::VImage::option()->set("angle", 5.0)->set("background", std::vector<double>{190, 185, 190}));
-  const RgbImage pixels = two_inch_on_blue(tilted.extract_area(0, 0, tilted.width(), 250).cast(VIPS_FORMAT_UCHAR));
+  const IdPhoto result = two_inch_on_blue(tilted.extract_area(0, 0, tilted.width(), 250).cast(VIPS_FORMAT_UCHAR));
+  EXPECT_GT(result.placement.continued_mm, 0.5) << "the clothing is continued, and the result says so";
+  EXPECT_LT(result.placement.continued_mm, 0.08 * 49);
+  const RgbImage pixels = to_rgb(result.image);
   // Where the person is, a little above the bottom, they go on down to the bottom edge.
   const int from_row = pixels.height * 88 / 100;
   int reaching = 0;
@@ -197,7 +201,9 @@ TEST_F(IdPhotoTest, ThePersonReachesTheBottomEdgeFromAPortraitCutUnderTheShoulde
 
 TEST_F(IdPhotoTest, TheShouldersReachTheSideWhereThePhotoCutsThemOffJustInside) {
   // Cut off on the left through the shoulder, a little inside where a 2-inch photo's edge falls.
-  const RgbImage pixels = two_inch_on_blue(astronaut().rgb.extract_area(150, 0, 362, 512));
+  const IdPhoto result = two_inch_on_blue(astronaut().rgb.extract_area(150, 0, 362, 512));
+  EXPECT_GT(result.placement.continued_mm, 0.5);
+  const RgbImage pixels = to_rgb(result.image);
   const int from_column = pixels.width / 8;
   int reaching = 0;
   for (int y = pixels.height * 4 / 5; y < pixels.height; ++y) {

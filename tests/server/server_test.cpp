@@ -474,6 +474,7 @@ TEST(Server, MakesIdPhotosAndPrintSheets) {
   const vips::VImage sheet = decoded(from_base64(body["sheet"]["base64"]));
   EXPECT_EQ(sheet.width() * sheet.height(), 1050 * 1500);
   EXPECT_NEAR(body["placement"]["head_height_mm"].get<double>(), (26.3 + 30.9) / 2, 0.05);
+  EXPECT_EQ(body["placement"]["continued_mm"], 0) << "the astronaut is photographed down to the chest";
 
   const json sizes = json::parse(server.client().Get("/api/idphoto/sizes?dpi=600")->body);
   ASSERT_EQ(sizes["sizes"].size(), 10u);
