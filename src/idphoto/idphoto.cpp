@@ -136,20 +136,28 @@ std::vector<Placement> placements_to_try(const PhotoStandard& standard) {
   return out;
 }
 
-// Bounding box in the photograph of the frame grown by `grow` times its size on every side, kept
-// inside the photograph.
-Box region_around(const FaceFrame& face, const Frame& frame, double grow, int width, int height) {
+// An area of the photograph's plane, in its pixels; it may reach past the photograph's edges.
+struct Extent {
+  double left = INFINITY, top = INFINITY, right = -INFINITY, bottom = -INFINITY;
+  void add(Point p) {
+    left = std::min(left, p.x), right = std::max(right, p.x);
+    top = std::min(top, p.y), bottom = std::max(bottom, p.y);
+  }
+};
+
+// The frame grown by `grow` times its size on every side, added to `extent`.
+void add_frame(Extent& extent, const FaceFrame& face, const Frame& frame, double grow) {
   const double a0 = frame.left_a - grow * frame.width, a1 = frame.left_a + (1 + grow) * frame.width;
   const double b0 = frame.top_b - grow * frame.height, b1 = frame.top_b + (1 + grow) * frame.height;
-  double left = width, top = height, right = 0, bottom = 0;
-  for (const Point corner : {face.at(a0, b0), face.at(a1, b0), face.at(a0, b1), face.at(a1, b1)}) {
-    left = std::min(left, corner.x), right = std::max(right, corner.x);
-    top = std::min(top, corner.y), bottom = std::max(bottom, corner.y);
-  }
-  const int l = std::clamp(static_cast<int>(std::floor(left)), 0, width - 1);
-  const int t = std::clamp(static_cast<int>(std::floor(top)), 0, height - 1);
-  const int r = std::clamp(static_cast<int>(std::ceil(right)), l + 1, width);
-  const int b = std::clamp(static_cast<int>(std::ceil(bottom)), t + 1, height);
+  for (const Point corner : {face.at(a0, b0), face.at(a1, b0), face.at(a0, b1), face.at(a1, b1)}) extent.add(corner);
+}
+
+// The pixels of a `width` x `height` photograph inside `extent`, at least one.
+Box inside(const Extent& extent, int width, int height) {
+  const int l = std::clamp(static_cast<int>(std::floor(extent.left)), 0, width - 1);
+  const int t = std::clamp(static_cast<int>(std::floor(extent.top)), 0, height - 1);
+  const int r = std::clamp(static_cast<int>(std::ceil(extent.right)), l + 1, width);
+  const int b = std::clamp(static_cast<int>(std::ceil(extent.bottom)), t + 1, height);
   return {l, t, r - l, b - t};
 }
 
@@ -199,26 +207,21 @@ std::optional<double> crown_b(const Matte& alpha, const FaceFrame& face) {
   return crown;
 }
 
-// Pixels the result's frames reach past the photograph's left, right and bottom edges, with a
-// margin for the resampling filters. Above the head the photograph's edge is background and needs
-// nothing.
+// What the result's frames cover, grown by a hundredth of their size for the reach of the
+// resampling filters at their edges: how far past the photograph's left, right and bottom edges
+// (above the head the photograph's edge is background and needs nothing), and the part of the
+// photograph inside, the only part whose colours are needed.
 struct Padding {
   int left = 0, right = 0, bottom = 0;
+  Box photo{0, 0, 0, 0};
 };
 
 Padding padding_for(const std::vector<Frame>& frames, const FaceFrame& face, int width, int height) {
-  Padding pad;
-  for (const Frame& frame : frames) {
-    const int margin = static_cast<int>(std::ceil(4 / frame.scale));
-    for (const double a : {frame.left_a, frame.left_a + frame.width})
-      for (const double b : {frame.top_b, frame.top_b + frame.height}) {
-        const Point corner = face.at(a, b);
-        pad.left = std::max(pad.left, static_cast<int>(std::ceil(-corner.x)) + margin);
-        pad.right = std::max(pad.right, static_cast<int>(std::ceil(corner.x - width)) + margin);
-        pad.bottom = std::max(pad.bottom, static_cast<int>(std::ceil(corner.y - height)) + margin);
-      }
-  }
-  return pad;
+  Extent covered;
+  for (const Frame& frame : frames) add_frame(covered, face, frame, 0.01);
+  const auto past = [](double distance) { return std::max(0, static_cast<int>(std::ceil(distance))); };
+  return {past(-covered.left), past(covered.right - width), past(covered.bottom - height),
+          inside(covered, width, height)};
 }
 
 // One edge of the photograph inside the padded cut-out. `along` runs along the edge, `out` counts
@@ -394,7 +397,9 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
   const double estimated_head = kHeadFromEyesToChin * face.chin_b;
   const Frame estimate = place_frame(options, face, face.chin_b - estimated_head, estimated_head,
                                     middle_placement(options.standard));
-  const Box region = region_around(face, estimate, 0.5, photo.width(), photo.height());
+  Extent around;
+  add_frame(around, face, estimate, 0.5);
+  const Box region = inside(around, photo.width(), photo.height());
   const double shrink = std::min(1.0, kWorkingOversample * estimate.scale);
   Image working;
   working.format = photo.format;
@@ -440,11 +445,13 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
     frames.push_back(place_frame(options, work_face, *crown, head, placement));
   const int width = alpha_matte.width, height = alpha_matte.height;
   const Padding pad = padding_for(frames, work_face, width, height);
-  const auto padded = [&](const vips::VImage& image) {
-    return image.embed(pad.left, 0, width + pad.left + pad.right, height + pad.bottom);
-  };
-  Matte alpha_padded = to_matte(padded(to_vips(alpha_matte)));
-  RgbImage person_colour = to_rgb(padded(cutout.foreground()));
+  const int padded_width = width + pad.left + pad.right, padded_height = height + pad.bottom;
+  Matte alpha_padded = to_matte(to_vips(alpha_matte).embed(pad.left, 0, padded_width, padded_height));
+  // The colours are estimated where they are asked for: only inside the frames.
+  RgbImage person_colour =
+      to_rgb(cutout.foreground()
+                 .extract_area(pad.photo.left, pad.photo.top, pad.photo.width, pad.photo.height)
+                 .embed(pad.left + pad.photo.left, pad.photo.top, padded_width, padded_height));
   const int band = std::max(2, static_cast<int>(std::lround(kEdgeBand * head)));
   const double feather = std::max(1.0, kEdgeFeather * head);
   continue_person(alpha_padded, person_colour,
