@@ -386,6 +386,16 @@ TEST(Cli, MakesAnIdPhotoUnderAFileSizeWithItsPrintSheet) {
     EXPECT_NE(list.out.find(name), std::string::npos) << name << "\n" << list.out;
 }
 
+TEST(Cli, SaysWhenAnIdPhotosClothingWasContinued) {
+  TempDir dir;
+  // Cut off a little under the shoulders: a 2-inch photo reaches further down than the portrait.
+  load(sample("astronaut.png")).extract_area(0, 0, 512, 230).write_to_file((dir / "short.png").c_str());
+  const Result run = rmbg("idphoto " + quoted(dir / "short.png") + " -o " + quoted(dir / "id.jpg") + " --size 2inch", dir);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("clothing continued"), std::string::npos) << run.err;
+  EXPECT_EQ(load(dir / "id.jpg").height(), 579);
+}
+
 TEST(Cli, IdPhotoMistakesAreClearErrors) {
   TempDir dir;
   const fs::path astronaut = sample("astronaut.png");
