@@ -58,6 +58,7 @@ function plainWords(code, message) {
     case 'no_face':
     case 'several_faces':
     case 'head_cut_off':
+    case 'body_cut_off':
     case 'file_size_unreachable':
       return `This photo cannot make an ID photo: ${message}.`;
     default:
@@ -491,7 +492,9 @@ function showIdPhoto(answer, seconds) {
   }
   $('#id-result').hidden = false;
   const soft = placement.enlargement > 1.5 ? ' The face is small in this photo, so the result is enlarged and looks soft.' : '';
-  setIdStatus(`Done in ${seconds.toFixed(1)} s.${soft}`);
+  const continued = placement.continued_mm > 0
+    ? ` The portrait stops short of this photo's edge, so the clothing was continued ${placement.continued_mm.toFixed(1)} mm.` : '';
+  setIdStatus(`Done in ${seconds.toFixed(1)} s.${soft}${continued}`);
 }
 
 function setIdFile(file) {

@@ -23,6 +23,7 @@ enum class ErrorCode {
   no_face,             // an ID photo was asked of a photograph with no face in it
   several_faces,       // an ID photo was asked of a photograph of several people
   head_cut_off,        // the photograph's edge cuts through the head: its size cannot be told
+  body_cut_off,        // the photograph ends too close under the chin or beside the shoulders for the size
   file_size_unreachable,  // no quality makes the file as small as asked
 };
 

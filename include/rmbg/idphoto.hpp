@@ -72,6 +72,7 @@ struct HeadPlacement {
   double eye_line_mm = 0;    // eyes above the bottom edge
   double roll_degrees = 0;   // the photograph was turned by this much to level the eyes
   double enlargement = 0;    // result pixels per photograph pixel: above 1 the result is soft
+  double continued_mm = 0;   // how far into the result the person goes on past the photograph's edge
 };
 
 struct IdPhoto {
@@ -83,7 +84,8 @@ class IdPhotoMaker {
  public:
   IdPhotoMaker(const Engine& matting, const FaceDetector& faces) : matting_(matting), faces_(faces) {}
 
-  // Throws no_face, several_faces or head_cut_off for a photograph that cannot make an ID photo.
+  // Throws no_face, several_faces, head_cut_off or body_cut_off for a photograph that cannot make an
+  // ID photo.
   IdPhoto make(const Image& photo, const IdPhotoOptions& options, const CutOptions& cut_options = {}) const;
 
  private:

@@ -50,6 +50,7 @@ struct RgbImage {
 double unit_scale(const vips::VImage& image);  // the factor that maps its values onto 0..1
 RgbImage to_rgb(const vips::VImage& image);
 Matte to_matte(const vips::VImage& single_band);
-vips::VImage to_vips(const Matte& matte);  // 1-band float, 0..1
+vips::VImage to_vips(const Matte& matte);     // 1-band float, 0..1
+vips::VImage to_vips(const RgbImage& image);  // 3-band float, 0..1
 
 }  // namespace rmbg

@@ -118,6 +118,7 @@ int run_idphoto(const IdPhotoCommandOptions& o) {
     else
       std::fprintf(stderr, "eyes %.1f mm above the bottom", p.eye_line_mm);
     std::fprintf(stderr, "; eyes levelled by %.1f degrees", p.roll_degrees);
+    if (p.continued_mm > 0) std::fprintf(stderr, "; clothing continued %.1f mm past the photo's edge", p.continued_mm);
     if (format == OutputFormat::jpeg) std::fprintf(stderr, "; JPEG quality %d", encoded.quality);
     std::fprintf(stderr, "; %.1f KB\n", encoded.bytes.size() / 1024.0);
   }

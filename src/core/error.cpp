@@ -20,6 +20,7 @@ std::string_view code_name(ErrorCode code) {
     case ErrorCode::no_face: return "no_face";
     case ErrorCode::several_faces: return "several_faces";
     case ErrorCode::head_cut_off: return "head_cut_off";
+    case ErrorCode::body_cut_off: return "body_cut_off";
     case ErrorCode::file_size_unreachable: return "file_size_unreachable";
   }
   return "unknown";

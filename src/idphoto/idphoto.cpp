@@ -3,8 +3,10 @@
 #include "rmbg/idphoto.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
+#include <tuple>
 
 #include "rmbg/error.hpp"
 #include "rmbg/remover.hpp"
@@ -33,6 +35,19 @@ constexpr double kWorkingOversample = 2;
 // and from which a pixel counts as part of the head when looking for the crown.
 constexpr double kPersonAlpha = 0.02;
 constexpr double kHeadAlpha = 0.5;
+
+// Where the photograph ends inside the result's frame and cuts the person, the person is continued
+// from its last rows: this many times the head's height of them (enough to see which way the
+// shoulders' outline runs, few enough to stay on the clothing), with the outline soft over a
+// hundredth of the head, about as soft as the cut-out's own edges. The outline moves by at most one
+// pixel a row, so that a noisy fit cannot fan out.
+constexpr double kEdgeBand = 0.05;
+constexpr double kEdgeFeather = 0.01;
+constexpr double kMaxOutlineSlope = 1;
+// How deep into the result, as a share of its height, the person may be continued; beyond it the
+// photograph is refused. 8% is a strip of clothing at the bottom (4 mm of a 2-inch photo): there
+// a continued colour passes, a continued neck or chest would not.
+constexpr double kMaxContinuedShare = 0.08;
 
 struct Vec {
   double x = 0, y = 0;
@@ -75,34 +90,74 @@ struct Box {
 // photograph, and the scale from those to the result's pixels.
 struct Frame {
   double left_a, top_b, width, height, scale;
+  bool contains(double a, double b) const {
+    return a >= left_a && a <= left_a + width && b >= top_b && b <= top_b + height;
+  }
 };
 
+// A head height and where the head goes (the crown below the top, or the eyes above the bottom,
+// whichever the standard rules), in millimetres on the result.
+struct Placement {
+  double head_mm, position_mm;
+};
+
+Placement middle_placement(const PhotoStandard& standard) {
+  return {standard.head_height_mm.middle(),
+          (standard.top_margin_mm ? *standard.top_margin_mm : *standard.eye_line_mm).middle()};
+}
+
 // The frame that gives a head of `head` photograph pixels from `crown_b` to the chin its place.
-Frame place_frame(const IdPhotoOptions& options, const FaceFrame& face, double crown_b, double head) {
+Frame place_frame(const IdPhotoOptions& options, const FaceFrame& face, double crown_b, double head,
+                  const Placement& placement) {
   const PixelSize size = pixel_size(options.standard, options.dpi);
   const double px_per_mm = options.dpi / kMmPerInch;
-  const double scale = options.standard.head_height_mm.middle() * px_per_mm / head;
+  const double scale = placement.head_mm * px_per_mm / head;
   const double top_b = options.standard.top_margin_mm
-                           ? crown_b - options.standard.top_margin_mm->middle() * px_per_mm / scale
-                           : -(size.height - options.standard.eye_line_mm->middle() * px_per_mm) / scale;
+                           ? crown_b - placement.position_mm * px_per_mm / scale
+                           : -(size.height - placement.position_mm * px_per_mm) / scale;
   const double width = size.width / scale;
   return {face.centre_a - width / 2, top_b, width, size.height / scale, scale};
 }
 
-// Bounding box in the photograph of the frame grown by `grow` times its size on every side, kept
-// inside the photograph.
-Box region_around(const FaceFrame& face, const Frame& frame, double grow, int width, int height) {
+// Placements from the middle of what the standard allows out to half way to its limits, nearest
+// the middle first. Not further: the chin is estimated, and the result must stay inside the rule.
+std::vector<Placement> placements_to_try(const PhotoStandard& standard) {
+  const Range& position = standard.top_margin_mm ? *standard.top_margin_mm : *standard.eye_line_mm;
+  const Placement middle = middle_placement(standard);
+  const double head_step = (standard.head_height_mm.max - standard.head_height_mm.min) / 8;
+  const double position_step = (position.max - position.min) / 8;
+  std::vector<std::pair<int, Placement>> steps;
+  for (int h = -2; h <= 2; ++h)
+    for (int p = -2; p <= 2; ++p)
+      steps.push_back({h * h + p * p, {middle.head_mm + h * head_step, middle.position_mm + p * position_step}});
+  std::stable_sort(steps.begin(), steps.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<Placement> out;
+  for (const auto& step : steps) out.push_back(step.second);
+  return out;
+}
+
+// An area of the photograph's plane, in its pixels; it may reach past the photograph's edges.
+struct Extent {
+  double left = INFINITY, top = INFINITY, right = -INFINITY, bottom = -INFINITY;
+  void add(Point p) {
+    left = std::min(left, p.x), right = std::max(right, p.x);
+    top = std::min(top, p.y), bottom = std::max(bottom, p.y);
+  }
+};
+
+// The frame grown by `grow` times its size on every side, added to `extent`.
+void add_frame(Extent& extent, const FaceFrame& face, const Frame& frame, double grow) {
   const double a0 = frame.left_a - grow * frame.width, a1 = frame.left_a + (1 + grow) * frame.width;
   const double b0 = frame.top_b - grow * frame.height, b1 = frame.top_b + (1 + grow) * frame.height;
-  double left = width, top = height, right = 0, bottom = 0;
-  for (const Point corner : {face.at(a0, b0), face.at(a1, b0), face.at(a0, b1), face.at(a1, b1)}) {
-    left = std::min(left, corner.x), right = std::max(right, corner.x);
-    top = std::min(top, corner.y), bottom = std::max(bottom, corner.y);
-  }
-  const int l = std::clamp(static_cast<int>(std::floor(left)), 0, width - 1);
-  const int t = std::clamp(static_cast<int>(std::floor(top)), 0, height - 1);
-  const int r = std::clamp(static_cast<int>(std::ceil(right)), l + 1, width);
-  const int b = std::clamp(static_cast<int>(std::ceil(bottom)), t + 1, height);
+  for (const Point corner : {face.at(a0, b0), face.at(a1, b0), face.at(a0, b1), face.at(a1, b1)}) extent.add(corner);
+}
+
+// The pixels of a `width` x `height` photograph inside `extent`, at least one.
+Box inside(const Extent& extent, int width, int height) {
+  const int l = std::clamp(static_cast<int>(std::floor(extent.left)), 0, width - 1);
+  const int t = std::clamp(static_cast<int>(std::floor(extent.top)), 0, height - 1);
+  const int r = std::clamp(static_cast<int>(std::ceil(extent.right)), l + 1, width);
+  const int b = std::clamp(static_cast<int>(std::ceil(extent.bottom)), t + 1, height);
   return {l, t, r - l, b - t};
 }
 
@@ -150,6 +205,121 @@ std::optional<double> crown_b(const Matte& alpha, const FaceFrame& face) {
       if (b < 0 && (!crown || b < *crown)) crown = b;
     }
   return crown;
+}
+
+// What the result's frames cover, grown by a hundredth of their size for the reach of the
+// resampling filters at their edges: how far past the photograph's left, right and bottom edges
+// (above the head the photograph's edge is background and needs nothing), and the part of the
+// photograph inside, the only part whose colours are needed.
+struct Padding {
+  int left = 0, right = 0, bottom = 0;
+  Box photo{0, 0, 0, 0};
+};
+
+Padding padding_for(const std::vector<Frame>& frames, const FaceFrame& face, int width, int height) {
+  Extent covered;
+  for (const Frame& frame : frames) add_frame(covered, face, frame, 0.01);
+  const auto past = [](double distance) { return std::max(0, static_cast<int>(std::ceil(distance))); };
+  return {past(-covered.left), past(covered.right - width), past(covered.bottom - height),
+          inside(covered, width, height)};
+}
+
+// One edge of the photograph inside the padded cut-out. `along` runs along the edge, `out` counts
+// rows outwards from it: 0 is the first row past the photograph, -1 the photograph's last.
+struct Edge {
+  int x0 = 0, y0 = 0;                  // the pixel at along 0, out 0
+  int ax = 0, ay = 0, ox = 0, oy = 0;  // one step along the edge, one step outwards
+  int begin = 0, length = 0;           // the part of the edge to continue past: along from begin to length
+  int depth = 0;                       // rows to fill past it
+  // +1: the outline may only widen outwards (under the shoulders a body gets no narrower going
+  // down); -1: it may only narrow (past the side of the photograph the shoulders' line only falls).
+  int spread = 1;
+  int x(int along, int out) const { return x0 + along * ax + out * ox; }
+  int y(int along, int out) const { return y0 + along * ay + out * oy; }
+};
+
+// A least-squares line through points (x, y).
+struct LineFit {
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  void add(double x, double y) { n += 1, sx += x, sy += y, sxx += x * x, sxy += x * y; }
+  // The line's value at `x`, its slope kept between `low` and `high`.
+  double at(double x, double low, double high) const {
+    const double spread = n * sxx - sx * sx;
+    const double slope = spread > 0 ? (n * sxy - sx * sy) / spread : 0;
+    return sy / n + std::clamp(slope, low, high) * (x - sx / n);
+  }
+};
+
+// Continues the person past `edge` where the photograph cuts them: the two sides of their outline
+// go on as they run over the last `band` rows, and each place along the edge keeps the mean colour
+// those rows have there, so the clothing goes on with its own colours and folds.
+void continue_person(Matte& alpha, RgbImage& colour, const Edge& edge, int band, double feather) {
+  if (edge.depth <= 0) return;
+  LineFit first, last;
+  std::vector<double> weight(edge.length, 0);
+  std::vector<std::array<double, 3>> sum(edge.length, {0, 0, 0});
+  bool cut = false;  // the person reaches the edge
+  for (int out = -band; out < 0; ++out) {
+    int lo = -1, hi = -1;
+    for (int i = edge.begin; i < edge.length; ++i) {
+      const int x = edge.x(i, out), y = edge.y(i, out);
+      const float a = alpha.at(x, y);
+      weight[i] += a;
+      for (int c = 0; c < 3; ++c) sum[i][c] += a * colour.pixel(x, y)[c];
+      if (a < kHeadAlpha) continue;
+      if (lo < 0) lo = i;
+      hi = i;
+    }
+    if (lo < 0) continue;
+    first.add(out, lo), last.add(out, hi);
+    cut = out == -1;
+  }
+  if (!cut) return;
+  // Places with no person in the band (between an arm and the body) take the nearest colour.
+  std::vector<int> source(edge.length, -1);
+  for (int i = 0, seen = -1; i < edge.length; ++i) source[i] = seen = weight[i] > 0 ? i : seen;
+  for (int i = edge.length - 1, seen = -1; i >= 0; --i) {
+    if (weight[i] > 0) seen = i;
+    if (seen >= 0 && (source[i] < 0 || seen - i < i - source[i])) source[i] = seen;
+  }
+  const double widen = edge.spread * kMaxOutlineSlope;
+  for (int out = 0; out < edge.depth; ++out) {
+    const double lo = first.at(out, std::min(0.0, -widen), std::max(0.0, -widen)) - 0.5;
+    const double hi = last.at(out, std::min(0.0, widen), std::max(0.0, widen)) + 0.5;
+    for (int i = edge.begin; i < edge.length; ++i) {
+      const double cover =
+          std::clamp((i - lo) / feather + 0.5, 0.0, 1.0) * std::clamp((hi - i) / feather + 0.5, 0.0, 1.0);
+      if (cover <= 0) continue;
+      const int x = edge.x(i, out), y = edge.y(i, out);
+      alpha.at(x, y) = static_cast<float>(cover);
+      for (int c = 0; c < 3; ++c)
+        colour.pixel(x, y)[c] = static_cast<float>(sum[source[i]][c] / weight[source[i]]);
+    }
+  }
+}
+
+// How deep into the result the person continued past the photograph's edges reaches in `frame`, in
+// the result's pixels, and whether that deepest place is below the photograph or beside it.
+struct Continued {
+  double depth = 0;
+  bool below = true;
+};
+
+Continued continued_in(const Matte& alpha, const Padding& pad, int width, int height, const FaceFrame& face,
+                       const Frame& frame) {
+  Continued most;
+  for (int y = 0; y < alpha.height; ++y)
+    for (int x = 0; x < alpha.width; ++x) {
+      if (y < height && x == pad.left) x += width;  // the photograph's own pixels
+      if (x >= alpha.width || alpha.at(x, y) < kHeadAlpha) continue;
+      const Point p{x - pad.left + 0.5, y + 0.5};
+      if (!frame.contains(face.a(p), face.b(p))) continue;
+      const double beside = std::max({0, pad.left - x, x - pad.left - width + 1});
+      const double below = std::max(0, y - height + 1);
+      const double depth = std::hypot(beside, below) * frame.scale;
+      if (depth > most.depth) most = {depth, below >= beside};
+    }
+  return most;
 }
 
 vips::VImage solid(int width, int height, const Colour& colour) {
@@ -225,8 +395,11 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
   // the result's resolution: the model then sees the person large, and no time goes on pixels the
   // result does not use.
   const double estimated_head = kHeadFromEyesToChin * face.chin_b;
-  const Frame estimate = place_frame(options, face, face.chin_b - estimated_head, estimated_head);
-  const Box region = region_around(face, estimate, 0.5, photo.width(), photo.height());
+  const Frame estimate = place_frame(options, face, face.chin_b - estimated_head, estimated_head,
+                                    middle_placement(options.standard));
+  Extent around;
+  add_frame(around, face, estimate, 0.5);
+  const Box region = inside(around, photo.width(), photo.height());
   const double shrink = std::min(1.0, kWorkingOversample * estimate.scale);
   Image working;
   working.format = photo.format;
@@ -262,13 +435,53 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
                 "head, with some background above it");
 
   const double head = work_face.chin_b - *crown;
-  const Frame frame = place_frame(options, work_face, *crown, head);
   const PixelSize size = pixel_size(options.standard, options.dpi);
 
-  // The person premultiplied by their alpha, so that reducing, turning and edge-extending mix
-  // colour and coverage together; the background goes in afterwards, at the result's size.
-  const vips::VImage alpha = to_vips(alpha_matte);
-  vips::VImage person = (cutout.foreground() * alpha).bandjoin(alpha);
+  // Where the photograph ends inside the result and cuts the person (under the shoulders, or
+  // beside them), the person is continued past its edge; the placement within the rule that needs
+  // the least of that is taken, nearest the middle.
+  std::vector<Frame> frames;
+  for (const Placement& placement : placements_to_try(options.standard))
+    frames.push_back(place_frame(options, work_face, *crown, head, placement));
+  const int width = alpha_matte.width, height = alpha_matte.height;
+  const Padding pad = padding_for(frames, work_face, width, height);
+  const int padded_width = width + pad.left + pad.right, padded_height = height + pad.bottom;
+  Matte alpha_padded = to_matte(to_vips(alpha_matte).embed(pad.left, 0, padded_width, padded_height));
+  // The colours are estimated where they are asked for: only inside the frames.
+  RgbImage person_colour =
+      to_rgb(cutout.foreground()
+                 .extract_area(pad.photo.left, pad.photo.top, pad.photo.width, pad.photo.height)
+                 .embed(pad.left + pad.photo.left, pad.photo.top, padded_width, padded_height));
+  const int band = std::max(2, static_cast<int>(std::lround(kEdgeBand * head)));
+  const double feather = std::max(1.0, kEdgeFeather * head);
+  continue_person(alpha_padded, person_colour,
+                  {.x0 = pad.left, .y0 = height, .ax = 1, .oy = 1, .length = width, .depth = pad.bottom, .spread = 1},
+                  std::min(band, height), feather);
+  // Sideways only the shoulders go on, from the chin down: never the head.
+  const int chin_row = std::clamp(static_cast<int>(work_face.at(work_face.centre_a, work_face.chin_b).y), 0, height);
+  for (const auto& [x0, outwards, depth] : {std::tuple{pad.left - 1, -1, pad.left}, {pad.left + width, 1, pad.right}})
+    continue_person(alpha_padded, person_colour,
+                    {.x0 = x0, .ay = 1, .ox = outwards, .begin = chin_row, .length = height + pad.bottom,
+                     .depth = depth, .spread = -1},
+                    std::min(band, width), feather);
+  size_t chosen = 0;
+  Continued least = continued_in(alpha_padded, pad, width, height, work_face, frames[0]);
+  for (size_t i = 1; i < frames.size() && least.depth > 0; ++i) {
+    const Continued continued = continued_in(alpha_padded, pad, width, height, work_face, frames[i]);
+    if (continued.depth < least.depth - 1) chosen = i, least = continued;  // a pixel's gain is no reason to move
+  }
+  if (least.depth > kMaxContinuedShare * size.height)
+    throw Error(ErrorCode::body_cut_off,
+                least.below ? "the photo ends too close under the chin for this size, which shows the shoulders: "
+                              "photograph the person down to the chest"
+                            : "the side of the photo cuts through the shoulders where this size shows them: "
+                              "photograph the person from further away, down to the chest");
+  const Frame& frame = frames[chosen];
+
+  // The person premultiplied by their alpha, so that reducing and turning mix colour and coverage
+  // together; the background goes in afterwards, at the result's size.
+  const vips::VImage alpha = to_vips(alpha_padded);
+  vips::VImage person = (to_vips(person_colour) * alpha).bandjoin(alpha);
   // Reduce with libvips' antialiasing filter first; the affine transform then only turns and moves.
   double reduce_x = 1, reduce_y = 1;
   if (frame.scale < 1) {
@@ -278,13 +491,14 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
     person = reduced;
   }
   // Output = scale * R(-roll) * (working - eyes) + (the eyes' place in the output), with working
-  // = (reduced + 0.5) / reduce - 0.5.
+  // = (reduced + 0.5) / reduce - 0.5 - (the padding on the left, 0).
   const double c = std::cos(work_face.roll), s = std::sin(work_face.roll);
   const double kx = frame.scale / reduce_x, ky = frame.scale / reduce_y;
   const std::vector<double> matrix{c * kx, s * ky, -s * kx, c * ky};
   const double eyes_x = (0 - frame.left_a) * frame.scale, eyes_y = (0 - frame.top_b) * frame.scale;
   // Where the reduced image's origin lands: the eyes' place minus the transformed eyes.
-  const double ex = (work_face.eyes.x + 0.5) * reduce_x - 0.5, ey = (work_face.eyes.y + 0.5) * reduce_y - 0.5;
+  const double ex = (work_face.eyes.x + pad.left + 0.5) * reduce_x - 0.5;
+  const double ey = (work_face.eyes.y + 0.5) * reduce_y - 0.5;
   const double offset_x = eyes_x - (matrix[0] * ex + matrix[1] * ey);
   const double offset_y = eyes_y - (matrix[2] * ex + matrix[3] * ey);
   const vips::VImage placed = person.affine(
@@ -292,11 +506,7 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
                   ->set("oarea", std::vector<int>{0, 0, size.width, size.height})
                   ->set("odx", offset_x)
                   ->set("ody", offset_y)
-                  ->set("interpolate", vips::VInterpolate::new_from_name("bicubic"))
-                  // Past the photograph's edges the person goes on as at the edge: shoulders cut by
-                  // the bottom of the photograph reach the bottom of the result, the background
-                  // stays background.
-                  ->set("extend", VIPS_EXTEND_COPY));
+                  ->set("interpolate", vips::VInterpolate::new_from_name("bicubic")));
   // Bicubic interpolation overshoots at sharp edges: a premultiplied colour is only valid between 0
   // and its coverage, and below 0 it would draw a dark rim on the new background.
   vips::VImage coverage = placed[3];
@@ -322,6 +532,7 @@ IdPhoto IdPhotoMaker::make(const Image& original, const IdPhotoOptions& options,
   placement.eye_line_mm = (frame.top_b + frame.height) * frame.scale / px_per_mm;
   placement.roll_degrees = work_face.roll * 180 / std::numbers::pi;
   placement.enlargement = frame.scale * scale_x;
+  placement.continued_mm = least.depth / px_per_mm;
   return result;
 }
 

@@ -15,6 +15,12 @@ std::vector<float> read_floats(const vips::VImage& image, double scale) {
   return out;
 }
 
+vips::VImage float_image(const std::vector<float>& values, int width, int height, int bands) {
+  vips::VImage image = vips::VImage::new_from_memory(const_cast<float*>(values.data()), values.size() * sizeof(float),
+                                                      width, height, bands, VIPS_FORMAT_FLOAT);
+  return image.copy_memory();  // the image outlives the buffer
+}
+
 }  // namespace
 
 double unit_scale(const vips::VImage& image) {
@@ -42,11 +48,8 @@ Matte to_matte(const vips::VImage& single_band) {
   return out;
 }
 
-vips::VImage to_vips(const Matte& matte) {
-  vips::VImage image = vips::VImage::new_from_memory(const_cast<float*>(matte.alpha.data()),
-                                                      matte.alpha.size() * sizeof(float), matte.width,
-                                                      matte.height, 1, VIPS_FORMAT_FLOAT);
-  return image.copy_memory();  // the image outlives the matte
-}
+vips::VImage to_vips(const Matte& matte) { return float_image(matte.alpha, matte.width, matte.height, 1); }
+
+vips::VImage to_vips(const RgbImage& image) { return float_image(image.rgb, image.width, image.height, 3); }
 
 }  // namespace rmbg

@@ -27,6 +27,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::no_face:
     case ErrorCode::several_faces:
     case ErrorCode::head_cut_off:
+    case ErrorCode::body_cut_off:
     case ErrorCode::file_size_unreachable: return 422;
     case ErrorCode::overloaded:
     case ErrorCode::not_ready: return 503;

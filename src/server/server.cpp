@@ -331,7 +331,8 @@ class Service {
                              {"top_margin_mm", p.top_margin_mm},
                              {"eye_line_mm", p.eye_line_mm},
                              {"roll_degrees", p.roll_degrees},
-                             {"enlargement", p.enlargement}}},
+                             {"enlargement", p.enlargement},
+                             {"continued_mm", p.continued_mm}}},
               {"sheet", nullptr}};
     if (layout)
       body["sheet"] = {{"name", request.sheet->name},

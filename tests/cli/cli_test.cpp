@@ -386,11 +386,22 @@ TEST(Cli, MakesAnIdPhotoUnderAFileSizeWithItsPrintSheet) {
     EXPECT_NE(list.out.find(name), std::string::npos) << name << "\n" << list.out;
 }
 
+TEST(Cli, SaysWhenAnIdPhotosClothingWasContinued) {
+  TempDir dir;
+  // Cut off a little under the shoulders: a 2-inch photo reaches further down than the portrait.
+  load(sample("astronaut.png")).extract_area(0, 0, 512, 230).write_to_file((dir / "short.png").c_str());
+  const Result run = rmbg("idphoto " + quoted(dir / "short.png") + " -o " + quoted(dir / "id.jpg") + " --size 2inch", dir);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("clothing continued"), std::string::npos) << run.err;
+  EXPECT_EQ(load(dir / "id.jpg").height(), 579);
+}
+
 TEST(Cli, IdPhotoMistakesAreClearErrors) {
   TempDir dir;
   const fs::path astronaut = sample("astronaut.png");
   const vips::VImage one = load(astronaut);
   one.join(one, VIPS_DIRECTION_HORIZONTAL).write_to_file((dir / "two.png").c_str());
+  one.extract_area(0, 0, 512, 180).write_to_file((dir / "chin.png").c_str());  // cut off at the chin
   struct Case {
     std::string args, message;
     int status;
@@ -403,6 +414,7 @@ TEST(Cli, IdPhotoMistakesAreClearErrors) {
            {"idphoto " + quoted(astronaut) + " -o x.jpg", "needs a photo, -o OUTPUT and --size", 2},
            {"idphoto " + quoted(dir / "two.png") + " -o x.jpg --size 1inch", "2 faces found", 1},
            {"idphoto " + quoted(sample("chelsea.png")) + " -o x.jpg --size 1inch", "no face found", 1},
+           {"idphoto " + quoted(dir / "chin.png") + " -o x.jpg --size 2inch", "photograph the person down to the chest", 1},
        }) {
     const Result run = rmbg(c.args, dir);
     EXPECT_EQ(run.status, c.status) << c.args << "\n" << run.err;

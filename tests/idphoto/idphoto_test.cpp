@@ -7,6 +7,7 @@
 
 #include "rmbg/error.hpp"
 #include "rmbg/idphoto.hpp"
+#include "rmbg/matte.hpp"
 #include "support.hpp"
 
 namespace rmbg {
@@ -35,6 +36,8 @@ class IdPhotoTest : public ::testing::Test {
   }
   static Image astronaut() { return read_image(sample("astronaut.png")); }
   static Image from(const vips::VImage& rgb) { return Image{rgb.copy_memory(), std::nullopt, "png"}; }
+  // A 2-inch photo on blue, checking that the head is sized and placed by the rule.
+  static IdPhoto two_inch_on_blue(const vips::VImage& portrait);
 
   static Engine* matting_;
   static FaceDetector* faces_;
@@ -74,6 +77,19 @@ Measured measure(const vips::VImage& image, const FaceDetector& faces, int dpi) 
   const double chin = eyes_y + (kChinY - kEyesY) * (eyes_y - crown) / (kEyesY - kCrownY);
   return {(chin - crown) / px_per_mm, crown / px_per_mm, (image.height() - eyes_y) / px_per_mm,
           (eyes_x - image.width() / 2.0) / image.width(), degrees(face)};
+}
+
+const Colour kBlue = parse_colour("blue");
+
+IdPhoto IdPhotoTest::two_inch_on_blue(const vips::VImage& portrait) {
+  IdPhotoOptions options;
+  options.standard = find_photo_standard("2inch");
+  options.background = kBlue;
+  IdPhoto result = make(from(portrait), options);
+  const Measured m = measure(result.image, *faces_, 300);
+  EXPECT_TRUE(options.standard.head_height_mm.contains(m.head_mm)) << m.head_mm;
+  EXPECT_TRUE(options.standard.top_margin_mm->contains(m.top_margin_mm)) << m.top_margin_mm;
+  return result;
 }
 
 TEST_F(IdPhotoTest, TheFaceDetectorFindsTheAstronautsEyesAndMouth) {
@@ -121,6 +137,7 @@ TEST_F(IdPhotoTest, MeetsEachStandardOnARealPortrait) {
     EXPECT_LT(std::abs(m.eyes_off_centre), 0.03) << c.size;
     EXPECT_LT(std::abs(m.roll), 2.0) << c.size;
     EXPECT_NEAR(result.placement.head_height_mm, s.head_height_mm.middle(), 0.05) << c.size;
+    EXPECT_EQ(result.placement.continued_mm, 0) << c.size << ": the astronaut is photographed down to the chest";
   }
 }
 
@@ -147,6 +164,58 @@ TEST_F(IdPhotoTest, LevelsATiltedHeadAndFadesAGradient) {
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(side[c], blue[c] * (1 - t) + 255 * t, 1) << "channel " << c;
 }
 
+// Whether the pixel shows the background colour rather than the person.
+bool is_background(const RgbImage& image, int x, int y, const Colour& background) {
+  for (int c = 0; c < 3; ++c)
+    if (std::abs(image.pixel(x, y)[c] - background.rgb[c]) > 12 / 255.0) return false;
+  return true;
+}
+
+// Whether the person goes on from (x, y) to the edge of the image in the direction (dx, dy), with no
+// background between.
+bool person_to_the_edge(const RgbImage& image, int x, int y, int dx, int dy, const Colour& background) {
+  for (; x >= 0 && y >= 0 && x < image.width && y < image.height; x += dx, y += dy)
+    if (is_background(image, x, y, background)) return false;
+  return true;
+}
+
+TEST_F(IdPhotoTest, ThePersonReachesTheBottomEdgeFromAPortraitCutUnderTheShoulders) {
+  // The astronaut turned 5 degrees and cut off just under the shoulders, as a portrait taken with a
+  // phone often is: levelled, the photograph's bottom edge runs slanted through the ID photo.
+  const vips::VImage tilted = astronaut().rgb.similarity(
+      vips::VImage::option()->set("angle", 5.0)->set("background", std::vector<double>{190, 185, 190}));
+  const IdPhoto result = two_inch_on_blue(tilted.extract_area(0, 0, tilted.width(), 250).cast(VIPS_FORMAT_UCHAR));
+  EXPECT_GT(result.placement.continued_mm, 0.5) << "the clothing is continued, and the result says so";
+  EXPECT_LT(result.placement.continued_mm, 0.08 * 49);
+  const RgbImage pixels = to_rgb(result.image);
+  // Where the person is, a little above the bottom, they go on down to the bottom edge.
+  const int from_row = pixels.height * 88 / 100;
+  int reaching = 0;
+  for (int x = 0; x < pixels.width; ++x) {
+    if (is_background(pixels, x, from_row, kBlue)) continue;
+    EXPECT_TRUE(person_to_the_edge(pixels, x, from_row, 0, 1, kBlue)) << "column " << x;
+    ++reaching;
+  }
+  EXPECT_GT(reaching, pixels.width * 8 / 10) << "the shoulders span most of the width";
+}
+
+TEST_F(IdPhotoTest, TheShouldersReachTheSideWhereThePhotoCutsThemOffJustInside) {
+  // Cut off on the left through the shoulder, a little inside where a 2-inch photo's edge falls.
+  const IdPhoto result = two_inch_on_blue(astronaut().rgb.extract_area(150, 0, 362, 512));
+  EXPECT_GT(result.placement.continued_mm, 0.5);
+  const RgbImage pixels = to_rgb(result.image);
+  const int from_column = pixels.width / 8;
+  int reaching = 0;
+  for (int y = pixels.height * 4 / 5; y < pixels.height; ++y) {
+    if (is_background(pixels, from_column, y, kBlue)) continue;
+    EXPECT_TRUE(person_to_the_edge(pixels, from_column, y, -1, 0, kBlue)) << "row " << y;
+    ++reaching;
+  }
+  EXPECT_GT(reaching, pixels.height / 6) << "the shoulder runs along the lower fifth";
+  // Beside the head nothing is continued: the background stays.
+  EXPECT_TRUE(is_background(pixels, 0, pixels.height / 3, kBlue));
+}
+
 std::string error_of(const std::function<void()>& action, ErrorCode expected) {
   try {
     action();
@@ -171,6 +240,15 @@ TEST_F(IdPhotoTest, RefusesPhotosThatCannotMakeAnIdPhoto) {
   // The photo cut off through the hair: the head's height cannot be known.
   const vips::VImage cut = one.extract_area(0, 40, 512, 472);
   EXPECT_NE(error_of([&] { make(from(cut), options); }, ErrorCode::head_cut_off).find("top of the head is cut off"),
+            std::string::npos);
+  // Cut off at the chin, or through both shoulders at the sides: too much of the person would have
+  // to be made up.
+  options.standard = find_photo_standard("2inch");
+  EXPECT_NE(error_of([&] { make(from(one.extract_area(0, 0, 512, 180)), options); }, ErrorCode::body_cut_off)
+                .find("photograph the person down to the chest"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { make(from(one.extract_area(160, 0, 150, 512)), options); }, ErrorCode::body_cut_off)
+                .find("the side of the photo cuts through the shoulders"),
             std::string::npos);
 }
 

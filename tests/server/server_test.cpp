@@ -474,6 +474,7 @@ TEST(Server, MakesIdPhotosAndPrintSheets) {
   const vips::VImage sheet = decoded(from_base64(body["sheet"]["base64"]));
   EXPECT_EQ(sheet.width() * sheet.height(), 1050 * 1500);
   EXPECT_NEAR(body["placement"]["head_height_mm"].get<double>(), (26.3 + 30.9) / 2, 0.05);
+  EXPECT_EQ(body["placement"]["continued_mm"], 0) << "the astronaut is photographed down to the chest";
 
   const json sizes = json::parse(server.client().Get("/api/idphoto/sizes?dpi=600")->body);
   ASSERT_EQ(sizes["sizes"].size(), 10u);
@@ -493,6 +494,8 @@ TEST(Server, IdPhotoMistakesGetTheirStatusAndTheServerStaysUp) {
   expect_json_error(post_idphoto(server, two, {{"size", "1inch"}}), 422, "several_faces", "2 faces found", "two people");
   expect_json_error(post_idphoto(server, read_file(sample("chelsea.png")), {{"size", "1inch"}}), 422, "no_face",
                     "no face found", "a cat");
+  expect_json_error(post_idphoto(server, test::to_bytes(one.extract_area(0, 0, 512, 180), ".png"), {{"size", "2inch"}}),
+                    422, "body_cut_off", "down to the chest", "a portrait cut off at the chin");
   expect_json_error(post_idphoto(server, astronaut, {}), 400, "invalid_argument", "no size", "no size");
   expect_json_error(post_idphoto(server, astronaut, {{"size", "3inch"}}), 400, "invalid_argument",
                     "unknown photo size '3inch'", "an unknown size");
