@@ -18,7 +18,7 @@ enum class Preset {
   fast,      // raw + near-certain alpha snapped to 0 and 1
   balanced,  // fast + edge-aware upsampling and foreground colour estimation
   best,      // balanced + a second view with the aspect kept when the model is unsure of the
-             // first, and a closer look at the subject when it fills little of the frame
+             // first, the surer of the two per pixel
 };
 inline constexpr Preset kDefaultPreset = Preset::balanced;
 Preset parse_preset(std::string_view name);  // throws Error(invalid_argument)

@@ -71,7 +71,7 @@ TEST(Steps, EachPresetAddsToTheOneBefore) {
   EXPECT_FALSE(raw.snap || raw.guided || raw.second_look || raw.subject_pass);
   EXPECT_TRUE(fast.snap && !fast.guided);
   EXPECT_TRUE(balanced.snap && balanced.guided && balanced.foreground_colours && !balanced.second_look);
-  EXPECT_TRUE(best.second_look && best.subject_pass);
+  EXPECT_TRUE(best.second_look && !best.subject_pass);
   // No preset sizes the model's input by the photograph: it lost on photographs it was not chosen on.
   for (const CutSteps& s : {raw, fast, balanced, best}) EXPECT_FALSE(s.photo_sized_input);
 }
