@@ -163,7 +163,7 @@ Command add_idphoto_command(CLI::App& parent) {
       ->check(CLI::Range(kMinDpi, kMaxDpi))
       ->capture_default_str();
   app->add_option("--kb", o.kb, "Largest file size in KB (JPEG): the highest quality that fits")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_up_to_a_million())
       ->option_text("KB");
   auto* layout = app->add_option("--layout", o.layout, "Also make a print sheet: 6inch (4x6 in) or 5inch (3.5x5 in)")
                      ->option_text("SHEET");

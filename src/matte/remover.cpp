@@ -46,6 +46,7 @@ constexpr double kUnsureShare = 0.10;
 }  // namespace
 
 Preset parse_preset(std::string_view name) {
+  check_length(name);
   for (size_t i = 0; i < kPresetNames.size(); ++i)
     if (name == kPresetNames[i]) return static_cast<Preset>(i);
   throw Error(ErrorCode::invalid_argument,

@@ -340,6 +340,10 @@ TEST(Cli, WrongUsageIsAClearErrorWithoutLoadingAnything) {
            {"remove " + quoted(in) + " -o x.png --format jpeg", "disagrees with the output name", 1},
            {"remove " + quoted(in) + " -o x.png --bg skyblue", "'skyblue' is not a colour", 1},
            {"remove " + quoted(in) + " -o x.png --model nope", "unknown model 'nope'", 1},
+           {"remove " + quoted(in) + " -o x.png --bg " + std::string(100, 'f'), "is too long (100 characters; at most 64)", 1},
+           {"remove " + quoted(in) + " -o x.png --max-megapixels 1e300", "--max-megapixels", 2},
+           {"remove " + quoted(in) + " -o x.png --model-file " + quoted(in) + " --input-size 99999999999x1024",
+            "--input-size '99999999999x1024' is not a size", 1},
            {"remove " + quoted(in) + " -o x.png --depth 12", "--depth", 2},
            {"remove " + quoted(in), "--output is required", 2},
            {"frobnicate", "unknown command 'frobnicate'", 2},
@@ -397,6 +401,8 @@ TEST(Cli, IdPhotoMistakesAreClearErrors) {
   };
   for (const auto& c : std::vector<Case>{
            {"idphoto " + quoted(astronaut) + " -o x.jpg --size 3inch", "unknown photo size '3inch'", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 99999999999999999999x45mm", "too large for a side", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --kb 1e300", "--kb", 2},
            {"idphoto " + quoted(astronaut) + " -o x.png --size 1inch --kb 20", "--kb needs JPEG", 1},
            {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --bg sky", "'sky' is not a colour", 1},
            {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --layout a4", "unknown print sheet 'a4'", 1},
