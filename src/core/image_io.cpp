@@ -30,6 +30,17 @@ std::string_view supported_format(std::string_view bytes) {
   return {};
 }
 
+// Lists a spill file among the process's temporary files (for a front end stopped by a signal)
+// until libvips deletes it with the last image that reads it.
+void list_until_deleted(VipsImage* file) {
+  const char* name = vips_image_get_filename(file);
+  remember_temporary_file(name);
+  g_object_set_data_full(G_OBJECT(file), "rmbg-temporary-file", g_strdup(name), [](gpointer path) {
+    forget_temporary_file(static_cast<const char*>(path));
+    g_free(path);
+  });
+}
+
 std::string vips_message() {
   std::string message = vips_error_buffer();
   vips_error_clear();
@@ -99,6 +110,7 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits) {
       VipsImage* file = vips_image_new_temp_file("%s.v");
       if (file == nullptr) throw vips::VError();
       const vips::VImage stored(file);
+      list_until_deleted(file);
       if (vips_image_write(img.get_image(), file) != 0) throw vips::VError();
       return normalise(stored, format);
     }
