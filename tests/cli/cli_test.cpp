@@ -18,6 +18,7 @@
 #include "rmbg/files.hpp"
 #include "rmbg/image.hpp"
 #include "rmbg/models.hpp"
+#include "bombs.hpp"
 #include "support.hpp"
 
 namespace rmbg {
@@ -265,10 +266,16 @@ bool wait_for(const std::function<bool()>& ready) {
   return true;
 }
 
-int exit_status(pid_t pid) {
+struct Exit {
+  int status;     // the exit status, or minus the signal that ended the process
+  double peak_mb;  // its peak resident memory
+};
+
+Exit wait_exit(pid_t pid) {
   int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), usage.ru_maxrss / 1024.0};
 }
 
 std::vector<fs::path> files_in(const fs::path& folder) {
@@ -289,7 +296,7 @@ TEST(Cli, CtrlCStopsAtOnceLeavingNoPartialFile) {
   ASSERT_TRUE(wait_for([&] { return !fs::is_empty(dir / "tmp"); })) << read_file(dir / "err.txt");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ::kill(pid, SIGINT);
-  EXPECT_EQ(exit_status(pid), 130);
+  EXPECT_EQ(wait_exit(pid).status, 130);
   const std::string err = read_file(dir / "err.txt");
   EXPECT_NE(err.find("stopped by SIGINT after 0 of 1 (0 written, 0 skipped, 0 failed); no partial file is left"),
             std::string::npos) << err;
@@ -306,7 +313,7 @@ TEST(Cli, ABatchStoppedBySigtermResumesWhereItStopped) {
   const pid_t pid = start_rmbg(args, dir / "tmp", dir / "err.txt");
   ASSERT_TRUE(wait_for([&] { return fs::exists(dir / "out" / "a.png"); })) << read_file(dir / "err.txt");
   ::kill(pid, SIGTERM);
-  EXPECT_EQ(exit_status(pid), 143);
+  EXPECT_EQ(wait_exit(pid).status, 143);
   const std::string err = read_file(dir / "err.txt");
   EXPECT_NE(err.find("stopped by SIGTERM after"), std::string::npos) << err;
   const std::vector<fs::path> done = files_in(dir / "out");
@@ -322,6 +329,26 @@ TEST(Cli, ABatchStoppedBySigtermResumesWhereItStopped) {
   EXPECT_NE(again.err.find(std::to_string(5 - done.size()) + " written, " + std::to_string(done.size()) + " skipped"),
             std::string::npos) << again.err;
   EXPECT_EQ(files_in(dir / "out").size(), 5u);
+}
+
+// bench/bombs.sh shows these figures.
+TEST(Cli, DecompressionBombsAreRefusedFromTheirHeadersInLittleMemory) {
+  TempDir dir;
+  for (const test::Bomb& bomb : test::decompression_bombs()) {
+    const fs::path file = dir / ("bomb" + bomb.suffix);
+    write_file_atomic(file, bomb.bytes);
+    const pid_t pid = start_rmbg({"remove", file.string(), "-o", (dir / "out.png").string()}, dir.path(),
+                                 dir / "err.txt");
+    const Exit exit = wait_exit(pid);
+    const std::string err = read_file(dir / "err.txt");
+    const std::string size = std::to_string(bomb.width) + "x" + std::to_string(bomb.height);
+    std::printf("bomb %-5s %zu bytes claiming %s: exit %d, peak RSS %.0f MB\n", bomb.suffix.c_str(),
+                bomb.bytes.size(), size.c_str(), exit.status, exit.peak_mb);
+    EXPECT_EQ(exit.status, 1) << bomb.suffix;
+    EXPECT_NE(err.find("the image is " + size), std::string::npos) << err;
+    EXPECT_LT(exit.peak_mb, 200) << bomb.suffix;
+    EXPECT_FALSE(fs::exists(dir / "out.png"));
+  }
 }
 
 TEST(Cli, AnOutputThatIsOneOfTheInputsIsRefusedEvenWithOverwrite) {

@@ -2,6 +2,7 @@
 
 #include "rmbg/error.hpp"
 #include "rmbg/image.hpp"
+#include "bombs.hpp"
 #include "support.hpp"
 
 namespace rmbg {
@@ -52,6 +53,22 @@ TEST(Decode, RefusesAHugeImageFromItsHeaderAlone) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::image_too_large);
     EXPECT_NE(std::string(e.what()).find("60000x60000"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Decode, RefusesDecompressionBombsOfEveryFormatFromTheirHeaders) {
+  const auto bombs = test::decompression_bombs();
+  EXPECT_EQ(bombs.size(), 7u) << "PNG, JPEG, WebP, TIFF, GIF, HEIC and AVIF";
+  for (const test::Bomb& bomb : bombs) {
+    EXPECT_LT(bomb.bytes.size(), 1024u) << bomb.suffix;
+    try {
+      decode_image(bomb.bytes);
+      ADD_FAILURE() << bomb.suffix << " decoded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::image_too_large) << bomb.suffix << ": " << e.what();
+      const std::string size = std::to_string(bomb.width) + "x" + std::to_string(bomb.height);
+      EXPECT_NE(std::string(e.what()).find(size), std::string::npos) << bomb.suffix << ": " << e.what();
+    }
   }
 }
 
