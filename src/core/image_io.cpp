@@ -66,6 +66,9 @@ Image normalise(vips::VImage img, std::string_view format) {
     // CMYK and other spaces were converted: their profile no longer describes the pixels.
     if (interpretation == VIPS_INTERPRETATION_CMYK) img.remove(VIPS_META_ICC_NAME);
   }
+  // A file may carry bands beyond its colour space's (a grey TIFF of three samples): the
+  // conversion keeps them after the colours, and nothing after decoding expects them.
+  if (img.bands() > 3) img = img.extract_band(0, vips::VImage::option()->set("n", 3));
   const auto target = sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR;
   if (img.format() != target) img = img.cast(target);
   if (alpha && alpha->format() != target) *alpha = alpha->cast(target);

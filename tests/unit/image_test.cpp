@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "rmbg/error.hpp"
+#include "rmbg/files.hpp"
 #include "rmbg/image.hpp"
 #include "bombs.hpp"
 #include "support.hpp"
@@ -116,6 +117,14 @@ TEST(Decode, TurnsGreyIntoRgbAndSplitsOffAlpha) {
   EXPECT_EQ(rgba.rgb.bands(), 3);
   ASSERT_TRUE(rgba.alpha.has_value());
   EXPECT_EQ(rgba.alpha->avg(), 90);
+}
+
+// Found by the decode fuzzer: a TIFF whose three samples are called grey came out with five bands.
+TEST(Decode, KeepsOnlyTheColoursOfAGreyImageWithExtraBands) {
+  const Image decoded =
+      decode_image(read_file(RMBG_SOURCE_DIR "/fuzz/corpus/decode/grey-tiff-with-extra-samples.tif"));
+  EXPECT_EQ(decoded.width(), 16);
+  EXPECT_EQ(decoded.rgb.bands(), 3);
 }
 
 TEST(Decode, ReadsEveryFormatWeClaim) {
