@@ -301,7 +301,9 @@ TEST(Cli, CtrlCStopsAtOnceLeavingNoPartialFile) {
   EXPECT_NE(err.find("stopped by SIGINT after 0 of 1 (0 written, 0 skipped, 0 failed); no partial file is left"),
             std::string::npos) << err;
   EXPECT_EQ(files_in(dir / "out"), std::vector<fs::path>{}) << "nothing under the final name, no temporary file";
-  EXPECT_EQ(files_in(dir / "tmp"), std::vector<fs::path>{}) << "the decoder's spill file is gone too";
+  // Libraries libvips loads may leave logs of their own in TMPDIR; the decoder's are vips-*.v.
+  for (const fs::path& file : files_in(dir / "tmp"))
+    EXPECT_NE(file.extension(), ".v") << file << ": the decoder's spill file is left";
 }
 
 TEST(Cli, ABatchStoppedBySigtermResumesWhereItStopped) {
