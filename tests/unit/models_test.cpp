@@ -89,7 +89,7 @@ TEST(ModelInput, AFreeSizeModelLooksAtASmallPhotographNearItsOwnSize) {
   EXPECT_EQ(input.size_for(896, 10), (std::pair{896, 896}));       // already a step
   EXPECT_EQ(input.size_for(321, 481), (std::pair{768, 768}));      // never below min_side
   // A model of fixed size takes its size alone.
-  const ModelInput& fixed = ModelManifest::load().find("isnet").input;
+  const ModelInput& fixed = manifest.find("isnet").input;
   EXPECT_EQ(fixed.size_for(321, 481), (std::pair{1024, 1024}));
 }
 
