@@ -1,5 +1,6 @@
 #pragma once
 // One error type for the whole library: a machine-readable code and a message for people.
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,5 +39,12 @@ class Error : public std::runtime_error {
  private:
   ErrorCode code_;
 };
+
+// The longest option or form field rmbg parses: a name, a colour, a size or a number.
+constexpr std::size_t kMaxOptionLength = 64;
+
+// Refuses text of more than `limit` characters before anything parses it: options and form
+// fields are short, and a long one is an attack or a mistake. The message quotes only its start.
+void check_length(std::string_view text, std::size_t limit = kMaxOptionLength);
 
 }  // namespace rmbg

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -6,7 +7,17 @@ namespace rmbg {
 
 // Throws Error(io_error) naming the file and the reason.
 std::string read_file(const std::filesystem::path& path);
-// Writes through a temporary file and a rename: a reader never sees half a file.
+// Writes through a temporary file beside `path` and a rename: a reader never sees half a file,
+// and a file under the final name is always complete.
 void write_file_atomic(const std::filesystem::path& path, const std::string& bytes);
+
+// Temporary files of this process (write_file_atomic's, and the decoder's spill files for large
+// photographs) are listed from before they are created until they are renamed or deleted.
+// `remember_temporary_file` throws Error(io_error) once discard_temporary_files has run.
+void remember_temporary_file(const std::filesystem::path& path);
+void forget_temporary_file(const std::filesystem::path& path);
+// Deletes every listed file and refuses new ones: for a front end that stops on a signal.
+// Returns how many files it deleted.
+std::size_t discard_temporary_files();
 
 }  // namespace rmbg

@@ -1,8 +1,10 @@
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 
 #include "commands.hpp"
+#include "interruption.hpp"
 #include "model_options.hpp"
 #include "rmbg/error.hpp"
 #include "rmbg/files.hpp"
@@ -99,7 +101,16 @@ int run_idphoto(const IdPhotoCommandOptions& o) {
   if (max_bytes && format != OutputFormat::jpeg)
     throw Error(ErrorCode::invalid_argument, "--kb needs JPEG output: PNG has no quality to lower");
   const SheetSize* sheet = o.layout.empty() ? nullptr : &find_sheet_size(o.layout);
+  const std::string sheet_path = !sheet ? "" : o.sheet_output.empty() ? default_sheet_path(o.output) : o.sheet_output;
+  for (const std::string& output : {o.output, sheet_path})
+    if (!output.empty() && fs::weakly_canonical(output) == fs::weakly_canonical(o.input))
+      throw Error(ErrorCode::invalid_argument, "the output " + output + " is the portrait itself: refused");
 
+  std::atomic<int> written{0};
+  const StopOnSignal stop_on_signal([&](const char* signal) {
+    std::fprintf(stderr, "rmbg: stopped by %s: %d of %d files written; no partial file is left\n", signal,
+                 written.load(), sheet ? 2 : 1);
+  });
   const Image photo = read_image(o.input, o.pipeline.decode_limits());
   const ModelManifest manifest = ModelManifest::load();
   const Engine matting(o.pipeline.model_spec(), o.pipeline.engine_options());
@@ -107,6 +118,7 @@ int run_idphoto(const IdPhotoCommandOptions& o) {
   const IdPhoto result = IdPhotoMaker(matting, faces).make(photo, options, o.pipeline.cut_options(true));
   const EncodedPhoto encoded = encode_photo(result.image, format, max_bytes);
   write_file_atomic(o.output, encoded.bytes);
+  ++written;
 
   const HeadPlacement& p = result.placement;
   if (!o.quiet) {
@@ -128,10 +140,11 @@ int run_idphoto(const IdPhotoCommandOptions& o) {
 
   if (sheet) {
     const SheetLayout layout = plan_sheet(*sheet, result.image.width(), result.image.height(), o.dpi);
-    const std::string path = o.sheet_output.empty() ? default_sheet_path(o.output) : o.sheet_output;
-    write_file_atomic(path, encode_photo(render_sheet(result.image, layout), format).bytes);
+    write_file_atomic(sheet_path, encode_photo(render_sheet(result.image, layout), format).bytes);
+    ++written;
     if (!o.quiet)
-      std::fprintf(stderr, "%s: %zu copies on a %s sheet\n", path.c_str(), layout.photos.size(), sheet->title.c_str());
+      std::fprintf(stderr, "%s: %zu copies on a %s sheet\n", sheet_path.c_str(), layout.photos.size(),
+                   sheet->title.c_str());
   }
   return 0;
 }
@@ -151,7 +164,8 @@ Command add_idphoto_command(CLI::App& parent) {
       "\n"
       "The photo needs one face looking at the camera and the whole head in the picture. The eyes are\n"
       "levelled, the person cut out and put on the background, and the head sized and placed as the\n"
-      "standard asks. Exit status: 0 when written, 1 when the photo cannot make an ID photo, 2 for bad usage.");
+      "standard asks. Exit status: 0 when written, 1 when the photo cannot make an ID photo, 2 for bad usage,\n"
+      "130 or 143 when stopped by SIGINT (Ctrl-C) or SIGTERM; a file is renamed into place only when complete.");
   app->add_option("input", o.input, "The portrait")->option_text("INPUT");
   app->add_option("-o,--output", o.output, "The ID photo: .jpg or .png")->option_text("OUTPUT");
   app->add_option("-s,--size", o.size, "A size from --list-sizes, or WxHmm, or WxHpx")->option_text("NAME");
@@ -164,7 +178,7 @@ Command add_idphoto_command(CLI::App& parent) {
       ->check(CLI::Range(kMinDpi, kMaxDpi))
       ->capture_default_str();
   app->add_option("--kb", o.kb, "Largest file size in KB (JPEG): the highest quality that fits")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_up_to_a_million())
       ->option_text("KB");
   auto* layout = app->add_option("--layout", o.layout, "Also make a print sheet: 6inch (4x6 in) or 5inch (3.5x5 in)")
                      ->option_text("SHEET");

@@ -1,10 +1,20 @@
 #include "model_options.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 #include "rmbg/error.hpp"
 
 namespace rmbg::cli {
+namespace {
+
+// The number `text` holds, or 0 when it holds anything else or one out of the range of an int.
+int whole_number(std::string_view text) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size() ? value : 0;
+}
+
+}  // namespace
 
 void PipelineOptions::add_to(CLI::App& app) {
   app.add_option("-m,--model", model, "Model from `rmbg models list` (default: the manifest's default)")
@@ -52,7 +62,7 @@ void PipelineOptions::add_to(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   app.add_option("--max-megapixels", max_megapixels, "Refuse images larger than this")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_up_to_a_million())
       ->capture_default_str();
 }
 
@@ -66,12 +76,10 @@ ModelSpec PipelineOptions::model_spec() const {
   ModelSpec spec;
   spec.name = std::filesystem::path(model_file).stem().string();
   spec.file = std::filesystem::absolute(model_file).string();
-  int w = 0, h = 0;
-  char end = 0;
-  if (std::sscanf(input_size.c_str(), "%dx%d%c", &w, &h, &end) == 2) {
-  } else if (std::sscanf(input_size.c_str(), "%d%c", &w, &end) == 1) {
-    h = w;
-  }
+  check_length(input_size);
+  const size_t times = input_size.find('x');
+  const int w = whole_number(input_size.substr(0, times));
+  const int h = times == std::string::npos ? w : whole_number(input_size.substr(times + 1));
   if (w <= 0 || h <= 0 || w > 8192 || h > 8192)
     throw Error(ErrorCode::invalid_argument,
                 "--input-size '" + input_size + "' is not a size like 1024x1024 or 1024");
@@ -90,6 +98,8 @@ CutOptions PipelineOptions::cut_options(bool estimate_foreground) const {
   return {parse_preset(preset), estimate_foreground,
           steps.empty() ? std::nullopt : std::optional(parse_steps(steps))};
 }
+
+CLI::Validator positive_up_to_a_million() { return CLI::PositiveNumber & CLI::Range(0.0, 1e6); }
 
 DecodeLimits PipelineOptions::decode_limits() const {
   return {static_cast<std::uint64_t>(max_megapixels * 1e6)};

@@ -37,4 +37,8 @@ struct PipelineOptions {
   DecodeLimits decode_limits() const;
 };
 
+// For options in units (MB, KB, megapixels) converted to bytes or pixels: beyond a million of
+// them the conversion would overflow.
+CLI::Validator positive_up_to_a_million();
+
 }  // namespace rmbg::cli

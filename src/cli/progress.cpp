@@ -53,6 +53,12 @@ void BatchProgress::summary() const {
                failed_, seconds_since(started_));
 }
 
+void BatchProgress::interrupted(const char* signal) const {
+  clear_bar();
+  std::fprintf(stderr, "rmbg: stopped by %s after %zu of %zu (%zu written, %zu skipped, %zu failed); no partial file is left\n",
+               signal, done_, total_, written_, skipped_, failed_);
+}
+
 void BatchProgress::draw_bar(const std::string& item) const {
   constexpr int kWidth = 28;
   const double elapsed = seconds_since(started_);

@@ -17,6 +17,8 @@ class BatchProgress {
   // A line about the batch as a whole; a warning shows even when quiet.
   void note(const std::string& text, bool warning);
   void summary() const;
+  // The batch was stopped by `signal`: how far it got.
+  void interrupted(const char* signal) const;
   std::size_t failed() const { return failed_; }
 
  private:

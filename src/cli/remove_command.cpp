@@ -12,6 +12,7 @@
 
 #include "channel.hpp"
 #include "commands.hpp"
+#include "interruption.hpp"
 #include "model_options.hpp"
 #include "progress.hpp"
 #include "rmbg/error.hpp"
@@ -79,14 +80,19 @@ OutputFormat single_output_format(const RemoveOptions& o) {
                   "': end it in .png, .webp or .jpg, or pass --format");
 }
 
+// An output that is one of the inputs would replace the photograph with its cut-out: refused,
+// --overwrite or not. Canonical paths see through "./", "..", and symbolic links.
+void refuse_inputs_as_outputs(std::vector<Job>& jobs) {
+  std::set<fs::path> inputs;
+  for (const Job& job : jobs)
+    if (job.input != kStdio) inputs.insert(fs::weakly_canonical(job.input));
+  for (Job& job : jobs)
+    if (job.problem.empty() && job.output != kStdio && inputs.contains(fs::weakly_canonical(job.output)))
+      job.problem = "the output " + job.output + " is one of the inputs: refused, even with --overwrite";
+}
+
 // Expands directories and maps every input to its output path.
-std::vector<Job> plan(const RemoveOptions& o, OutputFormat format, bool batch) {
-  if (!batch) {
-    std::string output = o.output;
-    if (output != kStdio && looks_like_directory(output))
-      output = (fs::path(output) / fs::path(o.inputs[0]).stem()).string() + std::string(extension(format));
-    return {{o.inputs[0], output, ""}};
-  }
+std::vector<Job> plan_batch(const RemoveOptions& o, OutputFormat format) {
   const fs::path out_dir = o.output;
   const fs::path out_dir_abs = fs::weakly_canonical(out_dir);
   std::vector<Job> jobs;
@@ -120,6 +126,20 @@ std::vector<Job> plan(const RemoveOptions& o, OutputFormat format, bool batch) {
       add(input, fs::path(input).filename());
     }
   }
+  return jobs;
+}
+
+std::vector<Job> plan(const RemoveOptions& o, OutputFormat format, bool batch) {
+  std::vector<Job> jobs;
+  if (batch) {
+    jobs = plan_batch(o, format);
+  } else {
+    std::string output = o.output;
+    if (output != kStdio && looks_like_directory(output))
+      output = (fs::path(output) / fs::path(o.inputs[0]).stem()).string() + std::string(extension(format));
+    jobs.push_back({o.inputs[0], output, ""});
+  }
+  refuse_inputs_as_outputs(jobs);
   return jobs;
 }
 
@@ -203,6 +223,10 @@ int run_remove(const RemoveOptions& o) {
   const DecodeLimits limits = o.pipeline.decode_limits();
   const CutOptions cut_options = o.pipeline.cut_options(spec.kind == OutputKind::foreground);
   std::unique_ptr<Engine> engine;  // loaded when the first image needs it
+  const StopOnSignal stop_on_signal([&](const char* signal) {
+    std::lock_guard lock(progress_mutex);
+    progress.interrupted(signal);
+  });
 
   // Three stages, each in its own thread: reading and decoding the next image and encoding and
   // writing the previous one overlap with the inference of this one. Queues of one item keep at
@@ -276,7 +300,9 @@ Command add_remove_command(CLI::App& parent) {
       "  rmbg remove a.jpg b.webp -o masks/ --mask\n"
       "  cat photo.jpg | rmbg remove - -o - > photo.png\n"
       "\n"
-      "Exit status: 0 when every image was written or skipped, 1 when any failed, 2 for bad usage.");
+      "Exit status: 0 when every image was written or skipped, 1 when any failed, 2 for bad usage,\n"
+      "130 or 143 when stopped by SIGINT (Ctrl-C) or SIGTERM. Outputs are renamed into place only when\n"
+      "complete: run the same command again to carry on where it stopped.");
   app->add_option("inputs", o.inputs, "Images or directories ('-' reads standard input)")
       ->required()
       ->option_text("INPUT...");

@@ -50,7 +50,7 @@ Command add_serve_command(CLI::App& parent) {
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
   app->add_option("--max-upload-mb", o.max_upload_mb, "Largest upload accepted, in MB (413 above)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_up_to_a_million())
       ->capture_default_str();
   app->add_option("--concurrency", o.config.concurrency, "Images processed at once")
       ->check(CLI::Range(1, 64))

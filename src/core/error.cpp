@@ -26,4 +26,12 @@ std::string_view code_name(ErrorCode code) {
   return "unknown";
 }
 
+void check_length(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return;
+  constexpr std::size_t kQuoted = 20;
+  throw Error(ErrorCode::invalid_argument, "'" + std::string(text.substr(0, kQuoted)) + "...' is too long (" +
+                                               std::to_string(text.size()) + " characters; at most " +
+                                               std::to_string(limit) + ")");
+}
+
 }  // namespace rmbg

@@ -1,16 +1,56 @@
 #include "rmbg/files.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <utility>
 
 #include "rmbg/error.hpp"
 
-namespace rmbg {
+namespace fs = std::filesystem;
 
-std::string read_file(const std::filesystem::path& path) {
+namespace rmbg {
+namespace {
+
+// The temporary files of the process. A file is listed while the lock is held around its
+// creation, so that discard_temporary_files either deletes it or runs before it exists and
+// keeps it from being made.
+struct TemporaryFiles {
+  std::mutex mutex;
+  std::set<fs::path> paths;
+  bool discarded = false;
+};
+
+TemporaryFiles& temporaries() {
+  static TemporaryFiles files;
+  return files;
+}
+
+Error write_error(const fs::path& path, const std::string& reason) {
+  return Error(ErrorCode::io_error, "cannot write " + path.string() + ": " + reason);
+}
+
+Error stopping(const fs::path& path) { return write_error(path, "the process is stopping"); }
+
+void write_all(int fd, const std::string& bytes, const fs::path& path) {
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw write_error(path, std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  // Complete on the disc before it takes the final name, or a power cut could leave it empty there.
+  if (::fsync(fd) != 0) throw write_error(path, std::strerror(errno));
+}
+
+}  // namespace
+
+std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorCode::io_error, "cannot open " + path.string() + ": " + std::strerror(errno));
   std::string bytes;
@@ -29,26 +69,58 @@ std::string read_file(const std::filesystem::path& path) {
   return bytes;
 }
 
-void write_file_atomic(const std::filesystem::path& path, const std::string& bytes) {
+void write_file_atomic(const fs::path& path, const std::string& bytes) {
   std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  const std::filesystem::path temporary =
-      path.string() + ".rmbg-" + std::to_string(getpid()) + ".tmp";
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  // Beside the output: a rename within one file system replaces the old file in one step.
+  const fs::path temporary = path.string() + ".rmbg-" + std::to_string(getpid()) + ".tmp";
+  TemporaryFiles& files = temporaries();
+  int fd = -1;
   {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      const std::string reason = std::strerror(errno);
-      std::filesystem::remove(temporary, ec);
-      throw Error(ErrorCode::io_error, "cannot write " + path.string() + ": " + reason);
-    }
+    std::lock_guard lock(files.mutex);
+    if (files.discarded) throw stopping(path);
+    fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) throw write_error(path, std::strerror(errno));
+    files.paths.insert(temporary);
   }
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) {
-    const std::string reason = ec.message();  // before the clean-up below reuses `ec`
-    std::filesystem::remove(temporary, ec);
-    throw Error(ErrorCode::io_error, "cannot write " + path.string() + ": " + reason);
+  try {
+    write_all(fd, bytes, path);
+    if (::close(std::exchange(fd, -1)) != 0) throw write_error(path, std::strerror(errno));
+    std::lock_guard lock(files.mutex);
+    if (files.discarded) throw stopping(path);  // the temporary file is gone already
+    fs::rename(temporary, path, ec);
+    if (ec) throw write_error(path, ec.message());
+    files.paths.erase(temporary);
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    fs::remove(temporary, ec);
+    forget_temporary_file(temporary);
+    throw;
   }
+}
+
+void remember_temporary_file(const fs::path& path) {
+  TemporaryFiles& files = temporaries();
+  std::lock_guard lock(files.mutex);
+  if (files.discarded) throw stopping(path);
+  files.paths.insert(path);
+}
+
+void forget_temporary_file(const fs::path& path) {
+  TemporaryFiles& files = temporaries();
+  std::lock_guard lock(files.mutex);
+  files.paths.erase(path);
+}
+
+std::size_t discard_temporary_files() {
+  TemporaryFiles& files = temporaries();
+  std::lock_guard lock(files.mutex);
+  files.discarded = true;
+  std::size_t deleted = 0;
+  std::error_code ec;
+  for (const fs::path& path : files.paths) deleted += fs::remove(path, ec) ? 1 : 0;
+  files.paths.clear();
+  return deleted;
 }
 
 }  // namespace rmbg

@@ -30,6 +30,17 @@ std::string_view supported_format(std::string_view bytes) {
   return {};
 }
 
+// Lists a spill file among the process's temporary files (for a front end stopped by a signal)
+// until libvips deletes it with the last image that reads it.
+void list_until_deleted(VipsImage* file) {
+  const char* name = vips_image_get_filename(file);
+  remember_temporary_file(name);
+  g_object_set_data_full(G_OBJECT(file), "rmbg-temporary-file", g_strdup(name), [](gpointer path) {
+    forget_temporary_file(static_cast<const char*>(path));
+    g_free(path);
+  });
+}
+
 std::string vips_message() {
   std::string message = vips_error_buffer();
   vips_error_clear();
@@ -55,6 +66,9 @@ Image normalise(vips::VImage img, std::string_view format) {
     // CMYK and other spaces were converted: their profile no longer describes the pixels.
     if (interpretation == VIPS_INTERPRETATION_CMYK) img.remove(VIPS_META_ICC_NAME);
   }
+  // A file may carry bands beyond its colour space's (a grey TIFF of three samples): the
+  // conversion keeps them after the colours, and nothing after decoding expects them.
+  if (img.bands() > 3) img = img.extract_band(0, vips::VImage::option()->set("n", 3));
   const auto target = sixteen ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR;
   if (img.format() != target) img = img.cast(target);
   if (alpha && alpha->format() != target) *alpha = alpha->cast(target);
@@ -99,6 +113,7 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits) {
       VipsImage* file = vips_image_new_temp_file("%s.v");
       if (file == nullptr) throw vips::VError();
       const vips::VImage stored(file);
+      list_until_deleted(file);
       if (vips_image_write(img.get_image(), file) != 0) throw vips::VError();
       return normalise(stored, format);
     }

@@ -77,6 +77,7 @@ const std::vector<SheetSize>& sheet_sizes() {
 }
 
 const SheetSize& find_sheet_size(std::string_view name) {
+  check_length(name);
   for (const auto& size : sheet_sizes())
     if (size.name == name) return size;
   std::string known;

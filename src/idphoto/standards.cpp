@@ -1,7 +1,8 @@
 // The table of photo standards and the parsing of custom sizes.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <regex>
+#include <optional>
 
 #include "rmbg/error.hpp"
 #include "rmbg/idphoto.hpp"
@@ -26,6 +27,47 @@ const PhotoStandard& schengen() {
       std::string("ICAO Doc 9303 part 3 and the EU visa photo guidelines: the face, chin to crown, "
                   "70-80% of the height, 32-36 mm") + kNoTopMarginRule};
   return standard;
+}
+
+// A side beyond this (in mm or px) is no photograph; refusing it here keeps every later
+// conversion to pixels far inside the range of an int.
+constexpr double kMaxSide = 100'000;
+
+struct CustomSize {
+  double width = 0;
+  double height = 0;
+  bool pixels = false;
+};
+
+// Digits, with at most one decimal point between digits; nullopt for anything else. Throws for a
+// side too large to be a photograph's.
+std::optional<double> side_length(std::string_view text) {
+  const auto digits = [](std::string_view part) {
+    return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const size_t point = text.find('.');
+  if (!digits(text.substr(0, point)) || (point != std::string_view::npos && !digits(text.substr(point + 1))))
+    return std::nullopt;
+  double value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);  // cannot fail: digits, and short
+  if (value > kMaxSide)
+    throw Error(ErrorCode::invalid_argument, std::string(text) + " is too large for a side of a photo (at most " +
+                                                 std::to_string(static_cast<int>(kMaxSide)) + " mm or px)");
+  return value;
+}
+
+// "WxHmm" or "WxHpx", read left to right without backtracking; nullopt when `text` is not one.
+std::optional<CustomSize> custom_size(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  const std::string_view unit = text.substr(text.size() - 2);
+  if (unit != "mm" && unit != "px") return std::nullopt;
+  text.remove_suffix(2);
+  const size_t times = text.find('x');
+  if (times == std::string_view::npos) return std::nullopt;
+  const auto width = side_length(text.substr(0, times));
+  const auto height = side_length(text.substr(times + 1));
+  if (!width || !height) return std::nullopt;
+  return CustomSize{*width, *height, unit == "px"};
 }
 
 }  // namespace
@@ -57,20 +99,20 @@ const std::vector<PhotoStandard>& photo_standards() {
 }
 
 PhotoStandard find_photo_standard(std::string_view name, int dpi) {
+  check_length(name);
   for (const auto& standard : photo_standards())
     if (standard.name == name) return standard;
 
-  static const std::regex custom(R"(^(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(mm|px)$)");
+  const auto custom = custom_size(name);
   const std::string text(name);
-  std::smatch match;
-  if (!std::regex_match(text, match, custom)) {
+  if (!custom) {
     std::string known;
     for (const auto& standard : photo_standards()) known += (known.empty() ? "" : ", ") + standard.name;
     throw Error(ErrorCode::invalid_argument,
                 "unknown photo size '" + text + "' (" + known + ", or WxHmm, or WxHpx)");
   }
-  double width = std::stod(match[1]), height = std::stod(match[2]);
-  if (match[3] == "px") {
+  double width = custom->width, height = custom->height;
+  if (custom->pixels) {
     width = width / dpi * kMmPerInch;
     height = height / dpi * kMmPerInch;
   }

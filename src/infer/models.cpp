@@ -191,6 +191,7 @@ ModelManifest ModelManifest::load() {
 }
 
 const ModelSpec& ModelManifest::find(const std::string& name) const {
+  check_length(name);
   for (const auto& spec : models)
     if (spec.name == name) return spec;
   std::string known;

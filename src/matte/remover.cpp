@@ -99,6 +99,7 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 }  // namespace
 
 Preset parse_preset(std::string_view name) {
+  check_length(name);
   for (size_t i = 0; i < kPresetNames.size(); ++i)
     if (name == kPresetNames[i]) return static_cast<Preset>(i);
   throw Error(ErrorCode::invalid_argument,

@@ -46,6 +46,7 @@ Box subject_box(const Cutout& cutout, int margin) {
 }  // namespace
 
 Colour parse_colour(std::string_view text) {
+  check_length(text);
   static const std::map<std::string, Colour, std::less<>> kNamed{
       {"white", {{1, 1, 1}}},        {"black", {{0, 0, 0}}},
       {"red", {{1, 0, 0}}},          {"green", {{0, 1, 0}}},
@@ -69,6 +70,7 @@ Colour parse_colour(std::string_view text) {
 }
 
 OutputFormat parse_format(std::string_view name) {
+  check_length(name);
   std::string lower(name);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   if (lower.starts_with('.')) lower.erase(0, 1);

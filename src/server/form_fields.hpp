@@ -10,10 +10,12 @@
 namespace rmbg::server {
 
 // The uploaded photograph. Throws Error(invalid_argument) for a field not in `fields` (which
-// includes "image"), a field given twice, and a missing or empty image.
+// includes "image"), a field given twice, a name or a value other than the image's longer than a
+// few dozen characters (before anything parses it), and a missing or empty image.
 std::string_view form_image(const httplib::MultipartFormDataMap& form, std::initializer_list<std::string_view> fields);
 
-// Throws Error(invalid_argument) for anything but a whole number.
+// Throws Error(invalid_argument) for anything but a whole number, and for one out of the range
+// of an int.
 int parse_int(const std::string& text);
 
 }  // namespace rmbg::server

@@ -1,9 +1,16 @@
 // The rmbg command, run as a user runs it, on real photographs with the real model.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -11,6 +18,7 @@
 #include "rmbg/files.hpp"
 #include "rmbg/image.hpp"
 #include "rmbg/models.hpp"
+#include "bombs.hpp"
 #include "support.hpp"
 
 namespace rmbg {
@@ -231,6 +239,146 @@ TEST(Cli, BatchReportsBadFilesAndFinishesTheRest) {
   EXPECT_NE(again.err.find("1 written, 1 skipped, 0 failed"), std::string::npos) << again.err;
 }
 
+// `rmbg ARGS` started in the background, with TMPDIR set to `tmp` and its stderr into `err`.
+pid_t start_rmbg(const std::vector<std::string>& args, const fs::path& tmp, const fs::path& err) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    setenv("TMPDIR", tmp.c_str(), 1);
+    std::freopen(err.c_str(), "w", stderr);
+    std::vector<std::string> argv{RMBG_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> raw;
+    for (auto& arg : argv) raw.push_back(arg.data());
+    raw.push_back(nullptr);
+    ::execv(raw[0], raw.data());
+    std::_Exit(127);
+  }
+  return pid;
+}
+
+// Waits up to a minute for `ready` to hold; false when it never did.
+bool wait_for(const std::function<bool()>& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+struct Exit {
+  int status;     // the exit status, or minus the signal that ended the process
+  double peak_mb;  // its peak resident memory
+};
+
+Exit wait_exit(pid_t pid) {
+  int status = 0;
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), usage.ru_maxrss / 1024.0};
+}
+
+std::vector<fs::path> files_in(const fs::path& folder) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(Cli, CtrlCStopsAtOnceLeavingNoPartialFile) {
+  TempDir dir;
+  fs::create_directories(dir / "tmp");
+  fs::create_directories(dir / "out");
+  // 8000x8000: decoded through a spill file in TMPDIR, and long enough at work to be interrupted.
+  make_composite(1.0, 640, 640, 120, 160).photo.resize(12.5).write_to_file((dir / "big.jpg").c_str());
+  const pid_t pid = start_rmbg({"remove", (dir / "big.jpg").string(), "-o", (dir / "out" / "big.png").string()},
+                               dir / "tmp", dir / "err.txt");
+  ASSERT_TRUE(wait_for([&] { return !fs::is_empty(dir / "tmp"); })) << read_file(dir / "err.txt");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid).status, 130);
+  const std::string err = read_file(dir / "err.txt");
+  EXPECT_NE(err.find("stopped by SIGINT after 0 of 1 (0 written, 0 skipped, 0 failed); no partial file is left"),
+            std::string::npos) << err;
+  EXPECT_EQ(files_in(dir / "out"), std::vector<fs::path>{}) << "nothing under the final name, no temporary file";
+  // Libraries libvips loads may leave logs of their own in TMPDIR; the decoder's are vips-*.v.
+  for (const fs::path& file : files_in(dir / "tmp"))
+    EXPECT_NE(file.extension(), ".v") << file << ": the decoder's spill file is left";
+}
+
+TEST(Cli, ABatchStoppedBySigtermResumesWhereItStopped) {
+  TempDir dir;
+  fs::create_directories(dir / "in");
+  fs::create_directories(dir / "tmp");
+  for (const char* name : {"a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"}) fs::copy_file(sample("rocket.jpg"), dir / "in" / name);
+  const std::vector<std::string> args{"remove", (dir / "in").string(), "-o", (dir / "out").string()};
+  const pid_t pid = start_rmbg(args, dir / "tmp", dir / "err.txt");
+  ASSERT_TRUE(wait_for([&] { return fs::exists(dir / "out" / "a.png"); })) << read_file(dir / "err.txt");
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid).status, 143);
+  const std::string err = read_file(dir / "err.txt");
+  EXPECT_NE(err.find("stopped by SIGTERM after"), std::string::npos) << err;
+  const std::vector<fs::path> done = files_in(dir / "out");
+  ASSERT_GE(done.size(), 1u);
+  ASSERT_LT(done.size(), 5u) << "stopped before the end";
+  for (const fs::path& output : done) {
+    EXPECT_EQ(output.extension(), ".png") << "no temporary file left";
+    EXPECT_EQ(load(output).width(), 640) << output << " is complete";
+  }
+
+  const Result again = rmbg("remove " + quoted(dir / "in") + " -o " + quoted(dir / "out"), dir);
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.err.find(std::to_string(5 - done.size()) + " written, " + std::to_string(done.size()) + " skipped"),
+            std::string::npos) << again.err;
+  EXPECT_EQ(files_in(dir / "out").size(), 5u);
+}
+
+// bench/bombs.sh shows these figures.
+TEST(Cli, DecompressionBombsAreRefusedFromTheirHeadersInLittleMemory) {
+  TempDir dir;
+  for (const test::Bomb& bomb : test::decompression_bombs()) {
+    const fs::path file = dir / ("bomb" + bomb.suffix);
+    write_file_atomic(file, bomb.bytes);
+    const pid_t pid = start_rmbg({"remove", file.string(), "-o", (dir / "out.png").string()}, dir.path(),
+                                 dir / "err.txt");
+    const Exit exit = wait_exit(pid);
+    const std::string err = read_file(dir / "err.txt");
+    const std::string size = std::to_string(bomb.width) + "x" + std::to_string(bomb.height);
+    std::printf("bomb %-5s %zu bytes claiming %s: exit %d, peak RSS %.0f MB\n", bomb.suffix.c_str(),
+                bomb.bytes.size(), size.c_str(), exit.status, exit.peak_mb);
+    EXPECT_EQ(exit.status, 1) << bomb.suffix;
+    EXPECT_NE(err.find("the image is " + size), std::string::npos) << err;
+    EXPECT_LT(exit.peak_mb, 200) << bomb.suffix;
+    EXPECT_FALSE(fs::exists(dir / "out.png"));
+  }
+}
+
+TEST(Cli, AnOutputThatIsOneOfTheInputsIsRefusedEvenWithOverwrite) {
+  TempDir dir;
+  fs::create_directories(dir / "sub");
+  fs::copy_file(sample("coffee.png"), dir / "a.png");
+  fs::copy_file(sample("coffee.png"), dir / "b.png");
+  fs::create_symlink(dir / "a.png", dir / "link.png");
+  const std::string original = read_file(dir / "a.png");
+  for (const std::string& output : {(dir / "a.png").string(), (dir / "sub" / ".." / "a.png").string(),
+                                    (dir / "link.png").string()}) {
+    const Result run = rmbg("remove " + quoted(dir / "a.png") + " -o " + quoted(fs::path(output)) + " --overwrite", dir);
+    EXPECT_EQ(run.status, 1) << output;
+    EXPECT_NE(run.err.find("is one of the inputs: refused, even with --overwrite"), std::string::npos) << run.err;
+  }
+  // In a batch into the inputs' own folder, each output would replace its input.
+  const Result batch = rmbg("remove " + quoted(dir / "a.png") + " " + quoted(dir / "b.png") + " -o " +
+                                quoted(dir.path()) + " --overwrite",
+                            dir);
+  EXPECT_EQ(batch.status, 1);
+  EXPECT_NE(batch.err.find("0 written, 0 skipped, 2 failed"), std::string::npos) << batch.err;
+  const Result idphoto = rmbg("idphoto " + quoted(dir / "a.png") + " -o " + quoted(dir / "a.png") + " --size 1inch", dir);
+  EXPECT_EQ(idphoto.status, 1);
+  EXPECT_NE(idphoto.err.find("is the portrait itself: refused"), std::string::npos) << idphoto.err;
+  EXPECT_EQ(read_file(dir / "a.png"), original);
+  EXPECT_EQ(read_file(dir / "b.png"), original);
+}
+
 TEST(Cli, BatchPipelineReportsInInputOrderAndKeepsGoingPastFailures) {
   TempDir dir;
   const fs::path in = dir / "in", out = dir / "out";
@@ -340,6 +488,10 @@ TEST(Cli, WrongUsageIsAClearErrorWithoutLoadingAnything) {
            {"remove " + quoted(in) + " -o x.png --format jpeg", "disagrees with the output name", 1},
            {"remove " + quoted(in) + " -o x.png --bg skyblue", "'skyblue' is not a colour", 1},
            {"remove " + quoted(in) + " -o x.png --model nope", "unknown model 'nope'", 1},
+           {"remove " + quoted(in) + " -o x.png --bg " + std::string(100, 'f'), "is too long (100 characters; at most 64)", 1},
+           {"remove " + quoted(in) + " -o x.png --max-megapixels 1e300", "--max-megapixels", 2},
+           {"remove " + quoted(in) + " -o x.png --model-file " + quoted(in) + " --input-size 99999999999x1024",
+            "--input-size '99999999999x1024' is not a size", 1},
            {"remove " + quoted(in) + " -o x.png --depth 12", "--depth", 2},
            {"remove " + quoted(in), "--output is required", 2},
            {"frobnicate", "unknown command 'frobnicate'", 2},
@@ -408,6 +560,8 @@ TEST(Cli, IdPhotoMistakesAreClearErrors) {
   };
   for (const auto& c : std::vector<Case>{
            {"idphoto " + quoted(astronaut) + " -o x.jpg --size 3inch", "unknown photo size '3inch'", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 99999999999999999999x45mm", "too large for a side", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --kb 1e300", "--kb", 2},
            {"idphoto " + quoted(astronaut) + " -o x.png --size 1inch --kb 20", "--kb needs JPEG", 1},
            {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --bg sky", "'sky' is not a colour", 1},
            {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --layout a4", "unknown print sheet 'a4'", 1},

@@ -179,6 +179,8 @@ TEST(Server, MistakesGetTheRightStatusAndTheServerStaysUp) {
            {"a mask on a colour", {{"type", "mask"}, {"bg", "white"}}, "a mask has no background"},
            {"an unknown field", {{"size", "auto"}}, "unknown field 'size'"},
            {"two images", {{"image", photo}}, "more than once"},
+           {"a field of 100,000 characters", {{"bg", std::string(100'000, 'f')}}, "too long (100000 characters"},
+           {"a number too large for an int", {{"quality", "99999999999999999999"}}, "out of range"},
        })
     expect_json_error(post(server, photo, c.fields), 400, "invalid_argument", c.message_part, c.what);
 
@@ -509,6 +511,11 @@ TEST(Server, IdPhotoMistakesGetTheirStatusAndTheServerStaysUp) {
                     "corrupt_image", "damaged or truncated", "a truncated PNG");
   expect_json_error(post_idphoto(server, astronaut, {{"size", "1inch"}, {"kb", "1"}}), 422, "file_size_unreachable",
                     "cannot be made as small as 1 KB", "1 KB");
+  // Once a stack overflow that ended the server: a size of 100,000 digits.
+  expect_json_error(post_idphoto(server, astronaut, {{"size", std::string(100'000, '9') + "x45mm"}}), 400,
+                    "invalid_argument", "field 'size': '99999999999999999999...' is too long", "100,000 digits");
+  expect_json_error(post_idphoto(server, astronaut, {{"size", "99999999999999999999x45mm"}}), 400, "invalid_argument",
+                    "99999999999999999999 is too large for a side", "a number too large");
   ASSERT_FALSE(server.has_exited()) << server.log();
   EXPECT_EQ(post_idphoto(server, astronaut, {{"size", "1inch"}})->status, 200);
 }

@@ -70,6 +70,40 @@ TEST(PhotoStandards, CustomSizesInMillimetresOrPixels) {
   EXPECT_EQ(code_of([&] { validate(options); }), ErrorCode::invalid_argument);
 }
 
+TEST(PhotoStandards, CustomSizesAreReadWithoutBacktrackingAndWithinBounds) {
+  const PhotoStandard decimals = find_photo_standard("35.5x45.25mm");
+  EXPECT_DOUBLE_EQ(decimals.width_mm, 35.5);
+  EXPECT_DOUBLE_EQ(decimals.height_mm, 45.25);
+  for (const char* wrong : {"1.2.3x45mm", "35xx45mm", "35x45mmmm", "3 5x45mm", ".5x45mm", "35.x45mm", "mm", "x"}) {
+    try {
+      find_photo_standard(wrong);
+      ADD_FAILURE() << wrong;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("unknown photo size"), std::string::npos) << e.what();
+    }
+  }
+  // What crashed the server once: std::regex recursed once per digit until the stack ran out.
+  try {
+    find_photo_standard(std::string(100'000, '9') + "x45mm");
+    ADD_FAILURE() << "100,000 digits";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("too long (100005 characters; at most 64)"), std::string::npos) << e.what();
+  }
+  // Too large a number is said to be so, not turned into a size of 0 pixels.
+  try {
+    find_photo_standard("99999999999999999999x45mm");
+    ADD_FAILURE() << "20 digits";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "99999999999999999999 is too large for a side of a photo (at most 100000 mm or px)");
+  }
+  IdPhotoOptions largest;
+  largest.standard = find_photo_standard("100000x100000mm");
+  largest.dpi = kMaxDpi;
+  EXPECT_EQ(code_of([&] { validate(largest); }), ErrorCode::invalid_argument);  // out of reach, no overflow
+  EXPECT_EQ(pixel_size(largest.standard, kMaxDpi).width, 4'724'409);
+}
+
 // No copy overlaps another or its cut line, and every copy lies inside the sheet's margins.
 void expect_cuttable(const SheetLayout& layout, int margin) {
   struct Rect {

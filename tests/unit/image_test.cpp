@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "rmbg/error.hpp"
+#include "rmbg/files.hpp"
 #include "rmbg/image.hpp"
+#include "bombs.hpp"
 #include "support.hpp"
 
 namespace rmbg {
@@ -55,6 +57,22 @@ TEST(Decode, RefusesAHugeImageFromItsHeaderAlone) {
   }
 }
 
+TEST(Decode, RefusesDecompressionBombsOfEveryFormatFromTheirHeaders) {
+  const auto bombs = test::decompression_bombs();
+  EXPECT_EQ(bombs.size(), 7u) << "PNG, JPEG, WebP, TIFF, GIF, HEIC and AVIF";
+  for (const test::Bomb& bomb : bombs) {
+    EXPECT_LT(bomb.bytes.size(), 1024u) << bomb.suffix;
+    try {
+      decode_image(bomb.bytes);
+      ADD_FAILURE() << bomb.suffix << " decoded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::image_too_large) << bomb.suffix << ": " << e.what();
+      const std::string size = std::to_string(bomb.width) + "x" + std::to_string(bomb.height);
+      EXPECT_NE(std::string(e.what()).find(size), std::string::npos) << bomb.suffix << ": " << e.what();
+    }
+  }
+}
+
 TEST(Decode, AppliesExifOrientation) {
   vips::VImage img = noise(40, 20).copy();
   img.set(VIPS_META_ORIENTATION, 6);  // "rotate 90 clockwise to view"
@@ -99,6 +117,14 @@ TEST(Decode, TurnsGreyIntoRgbAndSplitsOffAlpha) {
   EXPECT_EQ(rgba.rgb.bands(), 3);
   ASSERT_TRUE(rgba.alpha.has_value());
   EXPECT_EQ(rgba.alpha->avg(), 90);
+}
+
+// Found by the decode fuzzer: a TIFF whose three samples are called grey came out with five bands.
+TEST(Decode, KeepsOnlyTheColoursOfAGreyImageWithExtraBands) {
+  const Image decoded =
+      decode_image(read_file(RMBG_SOURCE_DIR "/fuzz/corpus/decode/grey-tiff-with-extra-samples.tif"));
+  EXPECT_EQ(decoded.width(), 16);
+  EXPECT_EQ(decoded.rgb.bands(), 3);
 }
 
 TEST(Decode, ReadsEveryFormatWeClaim) {

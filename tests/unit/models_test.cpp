@@ -79,7 +79,8 @@ TEST(Manifest, BuiltInMakesTheFp32AndInt8ModelsFromIsnet) {
 }
 
 TEST(ModelInput, AFreeSizeModelLooksAtASmallPhotographNearItsOwnSize) {
-  const ModelInput& input = ModelManifest::load().find("isnet-qdq").input;
+  const ModelManifest manifest = ModelManifest::load();  // outlives the reference below
+  const ModelInput& input = manifest.find("isnet-qdq").input;
   ASSERT_EQ(input.min_side, 768);
   ASSERT_EQ(input.side_step, 64);
   EXPECT_EQ(input.size_for(1920, 1080), (std::pair{1024, 1024}));  // large: the full size
@@ -88,7 +89,7 @@ TEST(ModelInput, AFreeSizeModelLooksAtASmallPhotographNearItsOwnSize) {
   EXPECT_EQ(input.size_for(896, 10), (std::pair{896, 896}));       // already a step
   EXPECT_EQ(input.size_for(321, 481), (std::pair{768, 768}));      // never below min_side
   // A model of fixed size takes its size alone.
-  const ModelInput& fixed = ModelManifest::load().find("isnet").input;
+  const ModelInput& fixed = manifest.find("isnet").input;
   EXPECT_EQ(fixed.size_for(321, 481), (std::pair{1024, 1024}));
 }
 

@@ -1,0 +1,59 @@
+// Writing files so that a final name only ever holds a whole file, and the temporary files a
+// process stopped by a signal must delete.
+#include "rmbg/files.hpp"
+
+#include <gtest/gtest.h>
+
+#include "rmbg/error.hpp"
+#include "support.hpp"
+
+namespace rmbg {
+namespace {
+
+using test::TempDir;
+namespace fs = std::filesystem;
+
+std::vector<fs::path> files_in(const fs::path& folder) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(folder)) files.push_back(entry.path().filename());
+  return files;
+}
+
+TEST(Files, AnAtomicWriteReplacesTheFileWholeAndLeavesNothingBeside) {
+  TempDir dir;
+  write_file_atomic(dir / "sub" / "a.png", "old");
+  write_file_atomic(dir / "sub" / "a.png", "new bytes");
+  EXPECT_EQ(read_file(dir / "sub" / "a.png"), "new bytes");
+  EXPECT_EQ(files_in(dir / "sub"), std::vector<fs::path>{"a.png"});
+  // A failed write leaves neither a temporary file nor anything under the name.
+  fs::create_directories(dir / "taken" / "a.png" / "in the way");
+  EXPECT_THROW(write_file_atomic(dir / "taken" / "a.png", "bytes"), Error);
+  EXPECT_EQ(files_in(dir / "taken"), std::vector<fs::path>{"a.png"});
+}
+
+TEST(Files, DiscardingDeletesTheTemporaryFilesAndRefusesNewOnes) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // libvips may have started threads
+  TempDir dir;
+  // In a child process: after the discard, this process writes no more files.
+  EXPECT_EXIT(
+      {
+        write_file_atomic(dir / "spill.v", "pixels");
+        remember_temporary_file(dir / "spill.v");
+        write_file_atomic(dir / "gone.v", "pixels");
+        remember_temporary_file(dir / "gone.v");
+        forget_temporary_file(dir / "gone.v");
+        fs::remove(dir / "gone.v");
+        const std::size_t deleted = discard_temporary_files();
+        try {
+          write_file_atomic(dir / "late.png", "bytes");
+        } catch (const Error& e) {
+          std::fprintf(stderr, "%zu deleted; %s", deleted, e.what());
+          std::exit(fs::is_empty(dir.path()) ? 0 : 1);
+        }
+        std::exit(2);
+      },
+      testing::ExitedWithCode(0), "1 deleted; cannot write .*late.png: the process is stopping");
+}
+
+}  // namespace
+}  // namespace rmbg
