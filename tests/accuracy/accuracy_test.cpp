@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <utility>
 
 #include "rmbg/cross_validation.hpp"
 #include "rmbg/files.hpp"
@@ -77,14 +78,14 @@ TEST_F(Accuracy, BestKeepsItsFiguresOnEverySet) {
 }
 
 // The default may lose to the bare model on a photograph, but never by much: a mean over a set
-// hides a photograph that broke.
+// hides a photograph that broke. best, which a user asks for, may lose up to 0.1 (bench/choose.sh).
 TEST_F(Accuracy, NoPhotographComesOutFarWorseThanTheBareModel) {
-  for (const char* preset : {"balanced", "best"}) {
+  for (const auto& [preset, max_loss] : {std::pair{"balanced", kMaxLossPerPhoto}, std::pair{"best", 0.1}}) {
     const json& worst = candidate(*report_, preset)["against_baseline"]["worst"];
     std::printf("%s: worst photograph %s/%s, MAE %+.4f against raw\n", preset,
                 worst["set"].get<std::string>().c_str(), worst["id"].get<std::string>().c_str(),
                 worst["loss"].get<double>());
-    EXPECT_LE(worst["loss"].get<double>(), kMaxLossPerPhoto) << preset;
+    EXPECT_LE(worst["loss"].get<double>(), max_loss) << preset;
   }
 }
 
