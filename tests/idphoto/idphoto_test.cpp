@@ -205,13 +205,18 @@ TEST_F(IdPhotoTest, TheShouldersReachTheSideWhereThePhotoCutsThemOffJustInside) 
   EXPECT_GT(result.placement.continued_mm, 0.5);
   const RgbImage pixels = to_rgb(result.image);
   const int from_column = pixels.width / 8;
+  // Up from the bottom, the person reaches the side edge on every row until the shoulder's own
+  // slope turns away from it: no row of background between the body and the edge below that.
   int reaching = 0;
-  for (int y = pixels.height * 4 / 5; y < pixels.height; ++y) {
-    if (is_background(pixels, from_column, y, kBlue)) continue;
-    EXPECT_TRUE(person_to_the_edge(pixels, from_column, y, -1, 0, kBlue)) << "row " << y;
+  while (reaching < pixels.height &&
+         person_to_the_edge(pixels, from_column, pixels.height - 1 - reaching, -1, 0, kBlue))
     ++reaching;
-  }
-  EXPECT_GT(reaching, pixels.height / 6) << "the shoulder runs along the lower fifth";
+  EXPECT_GT(reaching, pixels.height / 8) << "the shoulder reaches the side along the bottom";
+  for (int y = pixels.height - reaching - 1; y > pixels.height / 2; --y)
+    EXPECT_FALSE(person_to_the_edge(pixels, from_column, y, -1, 0, kBlue) &&
+                 !is_background(pixels, from_column, y + 1, kBlue) &&
+                 !person_to_the_edge(pixels, from_column, y + 1, -1, 0, kBlue))
+        << "row " << y << " reaches the side above a row that does not";
   // Beside the head nothing is continued: the background stays.
   EXPECT_TRUE(is_background(pixels, 0, pixels.height / 3, kBlue));
 }
