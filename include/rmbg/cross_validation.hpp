@@ -3,6 +3,7 @@
 // cross-validation over evaluation sets. Each fold's choice is made on the other folds and scored
 // on that fold alone; only those held-out scores are reported.
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ struct EvalPhoto {
   bool true_alpha = false;   // its truth is an alpha matte with a trimap (band SAD counts)
   double scene_change = 1;   // how unlike the set's previous photograph it looks, 0..1
 };
+
+// The photographs `which` (indices into `photos`), grouped by set, sets in name order.
+std::map<std::string, std::vector<size_t>> by_set(const std::vector<EvalPhoto>& photos,
+                                                  const std::vector<size_t>& which);
+// The scores of the photographs `which`, in that order.
+std::vector<ImageScore> pick(const std::vector<ImageScore>& scores, const std::vector<size_t>& which);
 
 // Each photograph's fold, 0..folds-1, drawn within each set: the set's photographs, in order, cut
 // into `folds` runs of about equal length, where a photograph whose scene change is below `alike`

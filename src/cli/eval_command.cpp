@@ -140,15 +140,9 @@ Evaluation evaluate(const std::vector<fs::path>& sets, const Remover& remover,
 
 // Indices of the photographs of each set, sets in name order.
 std::map<std::string, std::vector<size_t>> photos_by_set(const std::vector<EvalPhoto>& photos) {
-  std::map<std::string, std::vector<size_t>> sets;
-  for (size_t i = 0; i < photos.size(); ++i) sets[photos[i].set].push_back(i);
-  return sets;
-}
-
-std::vector<ImageScore> pick(const std::vector<ImageScore>& scores, const std::vector<size_t>& which) {
-  std::vector<ImageScore> picked;
-  for (size_t i : which) picked.push_back(scores[i]);
-  return picked;
+  std::vector<size_t> all(photos.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return by_set(photos, all);
 }
 
 // Each set's figures for these scores, with every photograph's.

@@ -1,14 +1,16 @@
 #include "rmbg/cross_validation.hpp"
 
 #include <algorithm>
-#include <map>
 
 #include "rmbg/error.hpp"
 
 namespace rmbg {
 namespace {
 
-// The photographs `which`, grouped by set, in the order they come.
+double ratio(double value, double baseline) { return baseline > 0 ? value / baseline : (value > 0 ? 2.0 : 1.0); }
+
+}  // namespace
+
 std::map<std::string, std::vector<size_t>> by_set(const std::vector<EvalPhoto>& photos,
                                                   const std::vector<size_t>& which) {
   std::map<std::string, std::vector<size_t>> sets;
@@ -21,10 +23,6 @@ std::vector<ImageScore> pick(const std::vector<ImageScore>& scores, const std::v
   for (size_t i : which) picked.push_back(scores[i]);
   return picked;
 }
-
-double ratio(double value, double baseline) { return baseline > 0 ? value / baseline : (value > 0 ? 2.0 : 1.0); }
-
-}  // namespace
 
 std::vector<int> assign_folds(const std::vector<EvalPhoto>& photos, int folds, double alike) {
   if (folds < 2) throw Error(ErrorCode::invalid_argument, "cross-validation needs at least 2 folds");
