@@ -122,7 +122,7 @@ QueueStatus status(RedisClient& redis, const QueueKeys& keys) {
   // A batch younger than a minute is measured over its own age, not diluted by a whole minute.
   const double window_minutes = std::min(60000LL, std::max(now_ms - started_ms, 1000LL)) / 60000.0;
   s.per_minute = recent / window_minutes;
-  if (s.per_minute > 0)
+  if (s.per_minute > 0 && s.queued + s.running > 0)
     s.eta = std::chrono::seconds(std::llround((s.queued + s.running) / s.per_minute * 60));
   return s;
 }
