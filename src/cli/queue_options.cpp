@@ -19,13 +19,13 @@ Number number_field(const std::string& name, const std::string& text) {
 }  // namespace
 
 void QueueAddress::add_to(CLI::App& app) {
-  app.add_option("--redis", url, "The Redis server that holds the queue: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]")
+  app.add_option("--redis", url,
+                 "The Redis server that holds the queue: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] "
+                 "(default: $RMBG_REDIS, else redis://127.0.0.1:6379)")
       ->envname("RMBG_REDIS")
-      ->option_text("URL")
-      ->capture_default_str();
-  app.add_option("--queue", name, "The queue's name: several batches may share one Redis")
-      ->option_text("NAME")
-      ->capture_default_str();
+      ->option_text("URL");
+  app.add_option("--queue", name, "The queue's name, to keep batches apart in one Redis (default: rmbg)")
+      ->option_text("NAME");
 }
 
 queue::Fields JobOptions::fields() const {
