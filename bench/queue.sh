@@ -73,7 +73,7 @@ echo "rmbg worker: $worker_per s per photograph (one job at a time, through the 
 echo
 sleep_ms=$(awk -v s="$worker_per" 'BEGIN { printf "%d", s * 1000 }')
 echo "== 3. $stand_ins stand-in workers whose jobs sleep ${sleep_ms} ms (a worker's time per photograph), one Redis"
-"$bench" --redis "$url" --workers "$stand_ins" --jobs $((stand_ins * 20)) --sleep-ms "$sleep_ms" | tee "$tmp/many.txt"
+"$bench" --redis "$url" --workers "$stand_ins" --jobs $((stand_ins * 5)) --sleep-ms "$sleep_ms" | tee "$tmp/many.txt"
 
 queue_ms=$(awk '/wall time per job/ { print $(NF-1) }' "$tmp/alone.txt")
 redis_ms=$(awk '/Redis CPU/ { print $3 }' "$tmp/many.txt")
