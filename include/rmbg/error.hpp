@@ -26,6 +26,7 @@ enum class ErrorCode {
   head_cut_off,        // the photograph's edge cuts through the head: its size cannot be told
   body_cut_off,        // the photograph ends too close under the chin or beside the shoulders for the size
   file_size_unreachable,  // no quality makes the file as small as asked
+  queue_unavailable,   // the work queue's server (Redis) cannot be reached or refused a command
 };
 
 // Stable, snake_case name of a code, as used in JSON errors ("corrupt_image").

@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -10,6 +11,11 @@ std::string read_file(const std::filesystem::path& path);
 // Writes through a temporary file beside `path` and a rename: a reader never sees half a file,
 // and a file under the final name is always complete.
 void write_file_atomic(const std::filesystem::path& path, const std::string& bytes);
+
+// Deletes the temporary files that write_file_atomic of any process left beside `path` and that
+// nothing has written to for `idle`: the remains of a process that was killed mid-write. Returns
+// how many it deleted.
+std::size_t remove_abandoned_temporary_files(const std::filesystem::path& path, std::chrono::milliseconds idle);
 
 // Temporary files of this process (write_file_atomic's, and the decoder's spill files for large
 // photographs) are listed from before they are created until they are renamed or deleted.

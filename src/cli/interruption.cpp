@@ -28,6 +28,15 @@ extern "C" void pass_on(int signal) {
   errno = saved_errno;
 }
 
+std::atomic<bool> finish_requested{false};
+std::atomic<int> finish_signal{0};
+static_assert(std::atomic<bool>::is_always_lock_free, "written in a signal handler");
+
+extern "C" void note_finish(int signal) {
+  finish_signal = signal;
+  finish_requested = true;
+}
+
 }  // namespace
 
 StopOnSignal::StopOnSignal(std::function<void(const char*)> report) : report_(std::move(report)) {
@@ -56,6 +65,29 @@ StopOnSignal::~StopOnSignal() {
   for (int i = 0; i < 2; ++i) sigaction(kSignals[i], &previous[i], nullptr);
   ::close(signal_pipe.exchange(-1));
   watcher_.join();
+}
+
+FinishOnSignal::FinishOnSignal() {
+  struct sigaction action {};
+  action.sa_handler = note_finish;
+  // SA_RESETHAND: the next signal has its default effect, so a second Ctrl-C ends the process.
+  action.sa_flags = SA_RESTART | SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  for (int i = 0; i < 2; ++i) sigaction(kSignals[i], &action, &previous[i]);
+}
+
+FinishOnSignal::~FinishOnSignal() {
+  for (int i = 0; i < 2; ++i) sigaction(kSignals[i], &previous[i], nullptr);
+}
+
+const std::atomic<bool>& FinishOnSignal::requested() const { return finish_requested; }
+
+const char* FinishOnSignal::signal_name() const {
+  switch (finish_signal.load()) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    default: return "";
+  }
 }
 
 }  // namespace rmbg::cli

@@ -12,13 +12,13 @@ int main(int argc, char** argv) {
   const std::vector<rmbg::cli::Command> commands{
       rmbg::cli::add_serve_command(app), rmbg::cli::add_remove_command(app),
       rmbg::cli::add_idphoto_command(app), rmbg::cli::add_models_command(app), rmbg::cli::add_eval_command(app),
-      rmbg::cli::add_bench_command(app)};
+      rmbg::cli::add_bench_command(app), rmbg::cli::add_queue_command(app), rmbg::cli::add_worker_command(app)};
   const auto is_command = [&](const char* word) {
     return std::any_of(commands.begin(), commands.end(),
                        [&](const auto& command) { return command.app->get_name() == word; });
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    std::cerr << "rmbg: unknown command '" << argv[1] << "' (serve, remove, idphoto, models, eval, bench; see rmbg --help)\n";
+    std::cerr << "rmbg: unknown command '" << argv[1] << "' (serve, remove, idphoto, models, eval, bench, queue, worker; see rmbg --help)\n";
     return 2;
   }
   try {

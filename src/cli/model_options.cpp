@@ -16,7 +16,7 @@ int whole_number(std::string_view text) {
 
 }  // namespace
 
-void PipelineOptions::add_to(CLI::App& app) {
+void PipelineOptions::add_model_to(CLI::App& app) {
   app.add_option("-m,--model", model, "Model from `rmbg models list` (default: the manifest's default)")
       ->option_text("NAME");
   auto* file = app.add_option("--model-file", model_file,
@@ -44,6 +44,14 @@ void PipelineOptions::add_to(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--threads", threads, "Inference threads (default: every core)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--device", device,
+                 "Where the model runs: cuda (an NVIDIA GPU, after scripts/bootstrap --gpu), "
+                 "cpu, or auto (the GPU when it can be had)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+}
+
+void PipelineOptions::add_cut_to(CLI::App& app) {
   app.add_option("--preset", preset,
                  "Edge quality: fast, balanced or best; raw is the model's mask stretched back, for comparison")
       ->check(CLI::IsMember({"raw", "fast", "balanced", "best"}))
@@ -56,11 +64,6 @@ void PipelineOptions::add_to(CLI::App& app) {
         parse_steps(text);
         return std::string();
       });
-  app.add_option("--device", device,
-                 "Where the model runs: cuda (an NVIDIA GPU, after scripts/bootstrap --gpu), "
-                 "cpu, or auto (the GPU when it can be had)")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
   app.add_option("--max-megapixels", max_megapixels, "Refuse images larger than this")
       ->check(positive_up_to_a_million())
       ->capture_default_str();

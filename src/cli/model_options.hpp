@@ -25,7 +25,14 @@ struct PipelineOptions {
   std::string device = "auto";
   double max_megapixels = DecodeLimits{}.max_pixels / 1e6;  // the library's own default
 
-  void add_to(CLI::App& app);
+  void add_to(CLI::App& app) {
+    add_model_to(app);
+    add_cut_to(app);
+  }
+  // Which model, and where it runs: for a command that loads it.
+  void add_model_to(CLI::App& app);
+  // How each photograph is cut out: preset, steps, the size limit.
+  void add_cut_to(CLI::App& app);
   ModelSpec model_spec() const;  // from the manifest, or a user's own file
   EngineOptions engine_options() const {
     EngineOptions options;

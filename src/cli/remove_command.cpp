@@ -1,22 +1,20 @@
 #include <malloc.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <iostream>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 
+#include "batch_plan.hpp"
 #include "channel.hpp"
 #include "commands.hpp"
+#include "cut_stages.hpp"
 #include "interruption.hpp"
 #include "model_options.hpp"
+#include "output_options.hpp"
 #include "progress.hpp"
 #include "rmbg/error.hpp"
-#include "rmbg/files.hpp"
 #include "rmbg/remover.hpp"
 
 namespace fs = std::filesystem;
@@ -29,27 +27,10 @@ struct RemoveOptions {
   std::string output;
   bool recursive = false;
   bool overwrite = false;
-  bool mask = false;
-  std::string background;
-  std::string format;
-  int depth = 8;
-  std::optional<int> crop;
-  int quality = 90;
+  OutputOptions output_options;
   bool quiet = false;
   PipelineOptions pipeline;
 };
-
-struct Job {
-  std::string input;   // a path, or "-" for standard input
-  std::string output;  // a path, or "-" for standard output
-  std::string problem;  // set when the job cannot run at all
-};
-
-constexpr const char* kStdio = "-";
-
-bool looks_like_directory(const std::string& path) {
-  return fs::is_directory(path) || path.ends_with('/');
-}
 
 std::optional<OutputFormat> format_of_extension(const fs::path& path) {
   const std::string ext = path.extension().string();
@@ -66,11 +47,12 @@ std::optional<OutputFormat> format_of_extension(const fs::path& path) {
 OutputFormat single_output_format(const RemoveOptions& o) {
   const bool unnamed = o.output == kStdio || looks_like_directory(o.output);
   const auto from_name = unnamed ? std::nullopt : format_of_extension(o.output);
-  if (!o.format.empty()) {
-    const OutputFormat chosen = parse_format(o.format);
+  const std::string& format = o.output_options.format;
+  if (!format.empty()) {
+    const OutputFormat chosen = parse_format(format);
     if (from_name && *from_name != chosen)
       throw Error(ErrorCode::invalid_argument,
-                  "--format " + o.format + " disagrees with the output name " + o.output);
+                  "--format " + format + " disagrees with the output name " + o.output);
     return chosen;
   }
   if (from_name) return *from_name;
@@ -80,123 +62,14 @@ OutputFormat single_output_format(const RemoveOptions& o) {
                   "': end it in .png, .webp or .jpg, or pass --format");
 }
 
-// An output that is one of the inputs would replace the photograph with its cut-out: refused,
-// --overwrite or not. Canonical paths see through "./", "..", and symbolic links.
-void refuse_inputs_as_outputs(std::vector<Job>& jobs) {
-  std::set<fs::path> inputs;
-  for (const Job& job : jobs)
-    if (job.input != kStdio) inputs.insert(fs::weakly_canonical(job.input));
-  for (Job& job : jobs)
-    if (job.problem.empty() && job.output != kStdio && inputs.contains(fs::weakly_canonical(job.output)))
-      job.problem = "the output " + job.output + " is one of the inputs: refused, even with --overwrite";
-}
-
-// Expands directories and maps every input to its output path.
-std::vector<Job> plan_batch(const RemoveOptions& o, OutputFormat format) {
-  const fs::path out_dir = o.output;
-  const fs::path out_dir_abs = fs::weakly_canonical(out_dir);
-  std::vector<Job> jobs;
-  std::set<std::string> planned;
-  auto add = [&](const fs::path& input, const fs::path& relative) {
-    fs::path target = out_dir / relative;
-    target.replace_extension(extension(format));
-    Job job{input.string(), target.string(), ""};
-    if (!planned.insert(job.output).second)
-      job.problem = "another input already writes " + job.output;
-    jobs.push_back(job);
-  };
-  for (const auto& input : o.inputs) {
-    if (input == kStdio) {
-      jobs.push_back({input, "", "standard input can only be used for a single image"});
-    } else if (fs::is_directory(input)) {
-      std::vector<fs::path> files;
-      auto collect = [&](const fs::directory_entry& entry) {
-        if (!entry.is_regular_file() || !has_image_extension(entry.path())) return;
-        const fs::path abs = fs::weakly_canonical(entry.path());
-        const auto [end, _] = std::mismatch(out_dir_abs.begin(), out_dir_abs.end(), abs.begin(), abs.end());
-        if (end != out_dir_abs.end()) files.push_back(entry.path());  // skip our own outputs
-      };
-      if (o.recursive)
-        for (const auto& entry : fs::recursive_directory_iterator(input)) collect(entry);
-      else
-        for (const auto& entry : fs::directory_iterator(input)) collect(entry);
-      std::sort(files.begin(), files.end());
-      for (const auto& file : files) add(file, fs::relative(file, input));
-    } else {
-      add(input, fs::path(input).filename());
-    }
-  }
-  return jobs;
-}
-
 std::vector<Job> plan(const RemoveOptions& o, OutputFormat format, bool batch) {
-  std::vector<Job> jobs;
-  if (batch) {
-    jobs = plan_batch(o, format);
-  } else {
-    std::string output = o.output;
-    if (output != kStdio && looks_like_directory(output))
-      output = (fs::path(output) / fs::path(o.inputs[0]).stem()).string() + std::string(extension(format));
-    jobs.push_back({o.inputs[0], output, ""});
-  }
+  if (batch) return plan_batch(o.inputs, o.output, o.recursive, format);
+  std::string output = o.output;
+  if (output != kStdio && looks_like_directory(output))
+    output = (fs::path(output) / fs::path(o.inputs[0]).stem()).string() + std::string(extension(format));
+  std::vector<Job> jobs{{o.inputs[0], output, ""}};
   refuse_inputs_as_outputs(jobs);
   return jobs;
-}
-
-std::string read_input(const std::string& input) {
-  if (input != kStdio) return read_file(input);
-  return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-}
-
-void write_output(const std::string& output, const std::string& bytes) {
-  if (output != kStdio) return write_file_atomic(output, bytes);
-  std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  std::cout.flush();
-  if (!std::cout) throw Error(ErrorCode::io_error, "cannot write to standard output");
-}
-
-// A job on its way through the pipeline: decoded, cut out, then written. `settled` is set as
-// soon as its outcome is known without the later stages: skipped, or failed.
-struct Work {
-  const Job* job;
-  std::string name;  // as reported
-  std::optional<Image> image;
-  std::optional<Cutout> cutout;
-  struct Report {
-    Outcome outcome;
-    std::string detail;
-  };
-  std::optional<Report> settled;
-};
-
-std::string failure_text(const std::exception& e) {
-  return dynamic_cast<const Error*>(&e) ? e.what() : std::string("internal error: ") + e.what();
-}
-
-Work decode_stage(const Job& job, bool overwrite, const DecodeLimits& limits) {
-  Work work{&job, job.input == kStdio ? "standard input" : job.input, {}, {}, {}};
-  if (!job.problem.empty()) {
-    work.settled = {Outcome::failed, job.problem};
-  } else if (job.output != kStdio && !overwrite && fs::exists(job.output)) {
-    work.settled = {Outcome::skipped, job.output + " exists (--overwrite replaces it)"};
-  } else {
-    try {
-      work.image = decode_image(read_input(job.input), limits);
-    } catch (const std::exception& e) {
-      work.settled = {Outcome::failed, failure_text(e)};
-    }
-  }
-  return work;
-}
-
-Work::Report write_stage(const Work& work, const OutputSpec& spec) {
-  if (work.settled) return *work.settled;
-  try {
-    write_output(work.job->output, encode(render(*work.image, *work.cutout, spec), spec));
-    return {Outcome::written, work.job->output == kStdio ? "" : "-> " + work.job->output};
-  } catch (const std::exception& e) {
-    return {Outcome::failed, failure_text(e)};
-  }
 }
 
 int run_remove(const RemoveOptions& o) {
@@ -207,15 +80,8 @@ int run_remove(const RemoveOptions& o) {
     throw Error(ErrorCode::invalid_argument,
                 "with several inputs, -o must be a directory, and " + o.output + " is a file");
 
-  OutputSpec spec;
-  spec.format = batch ? (o.format.empty() ? OutputFormat::png : parse_format(o.format))
-                      : single_output_format(o);
-  spec.kind = o.mask ? OutputKind::mask : OutputKind::foreground;
-  spec.depth = o.depth;
-  spec.quality = o.quality;
-  spec.crop_margin = o.crop;
-  if (!o.background.empty()) spec.background = parse_colour(o.background);
-  validate(spec);
+  const OutputSpec spec =
+      o.output_options.spec(batch ? o.output_options.batch_format() : single_output_format(o));
 
   const auto jobs = plan(o, spec.format, batch);
   BatchProgress progress(jobs.size(), o.quiet || o.output == kStdio);
@@ -223,6 +89,14 @@ int run_remove(const RemoveOptions& o) {
   const DecodeLimits limits = o.pipeline.decode_limits();
   const CutOptions cut_options = o.pipeline.cut_options(spec.kind == OutputKind::foreground);
   std::unique_ptr<Engine> engine;  // loaded when the first image needs it
+  const auto load_engine = [&]() -> const Engine& {
+    if (!engine) {
+      engine = std::make_unique<Engine>(o.pipeline.model_spec(), o.pipeline.engine_options());
+      std::lock_guard lock(progress_mutex);
+      progress.note(engine->device().summary, engine->device().fell_back);
+    }
+    return *engine;
+  };
   const StopOnSignal stop_on_signal([&](const char* signal) {
     std::lock_guard lock(progress_mutex);
     progress.interrupted(signal);
@@ -256,23 +130,7 @@ int run_remove(const RemoveOptions& o) {
           std::lock_guard lock(progress_mutex);
           progress.start(work->name);
         }
-        if (!work->settled) {
-          try {
-            if (!engine) {
-              engine = std::make_unique<Engine>(o.pipeline.model_spec(),
-                                                o.pipeline.engine_options());
-              std::lock_guard lock(progress_mutex);
-              progress.note(engine->device().summary, engine->device().fell_back);
-            }
-            work->cutout = Remover(*engine).cut(*work->image, cut_options);
-          } catch (const Error& e) {
-            // Without a model nothing can be done: stop instead of failing every file the same way.
-            if (e.code() == ErrorCode::model_missing || e.code() == ErrorCode::model_corrupt) throw;
-            work->settled = {Outcome::failed, e.what()};
-          } catch (const std::exception& e) {
-            work->settled = {Outcome::failed, failure_text(e)};
-          }
-        }
+        cut_stage(*work, load_engine, cut_options);
         cut.push(std::move(*work));
       }
     } catch (...) {
@@ -312,21 +170,7 @@ Command add_remove_command(CLI::App& parent) {
       ->option_text("OUTPUT");
   app->add_flag("-r,--recursive", o.recursive, "Descend into subdirectories of directory inputs");
   app->add_flag("--overwrite", o.overwrite, "Replace outputs that already exist (default: skip them)");
-  app->add_flag("--mask", o.mask, "Write the grey-scale alpha mask instead of the cut-out");
-  app->add_option("--bg", o.background, "Fill the background with a colour: '#rrggbb' or a name")
-      ->option_text("COLOUR");
-  app->add_option("-f,--format", o.format, "png, webp or jpeg (default: from the output name, else png)")
-      ->option_text("FORMAT");
-  app->add_option("--depth", o.depth, "Bits per channel: 8, or 16 for PNG")
-      ->check(CLI::IsMember({8, 16}))
-      ->capture_default_str();
-  app->add_option("--crop", o.crop, "Crop to the subject, keeping PX pixels around it")
-      ->option_text("[PX]")
-      ->expected(0, 1)
-      ->default_str("0");
-  app->add_option("-q,--quality", o.quality, "Quality of JPEG and WebP output")
-      ->check(CLI::Range(1, 100))
-      ->capture_default_str();
+  o.output_options.add_to(*app);
   app->add_flag("--quiet", o.quiet, "Report failures only");
   o.pipeline.add_to(*app);
   return {app, [options] { return run_remove(*options); }};

@@ -22,6 +22,7 @@ std::string_view code_name(ErrorCode code) {
     case ErrorCode::head_cut_off: return "head_cut_off";
     case ErrorCode::body_cut_off: return "body_cut_off";
     case ErrorCode::file_size_unreachable: return "file_size_unreachable";
+    case ErrorCode::queue_unavailable: return "queue_unavailable";
   }
   return "unknown";
 }

@@ -31,6 +31,10 @@ TemporaryFiles& temporaries() {
   return files;
 }
 
+// write_file_atomic's temporary name for PATH: PATH.rmbg-PID.tmp
+constexpr const char* kTemporaryInfix = ".rmbg-";
+constexpr const char* kTemporarySuffix = ".tmp";
+
 Error write_error(const fs::path& path, const std::string& reason) {
   return Error(ErrorCode::io_error, "cannot write " + path.string() + ": " + reason);
 }
@@ -73,7 +77,7 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   // Beside the output: a rename within one file system replaces the old file in one step.
-  const fs::path temporary = path.string() + ".rmbg-" + std::to_string(getpid()) + ".tmp";
+  const fs::path temporary = path.string().append(kTemporaryInfix).append(std::to_string(getpid())).append(kTemporarySuffix);
   TemporaryFiles& files = temporaries();
   int fd = -1;
   {
@@ -97,6 +101,21 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
     forget_temporary_file(temporary);
     throw;
   }
+}
+
+std::size_t remove_abandoned_temporary_files(const fs::path& path, std::chrono::milliseconds idle) {
+  const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const std::string prefix = path.filename().string() + kTemporaryInfix;
+  const auto written_before = fs::file_time_type::clock::now() - idle;
+  std::size_t deleted = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix) || !name.ends_with(kTemporarySuffix)) continue;
+    const auto written = it->last_write_time(ec);
+    if (!ec && written < written_before) deleted += fs::remove(it->path(), ec) ? 1 : 0;
+  }
+  return deleted;
 }
 
 void remember_temporary_file(const fs::path& path) {

@@ -35,7 +35,8 @@ int http_status(ErrorCode code) {
     case ErrorCode::model_missing:
     case ErrorCode::model_corrupt:
     case ErrorCode::fetch_failed:
-    case ErrorCode::inference_failed: return 500;
+    case ErrorCode::inference_failed:
+    case ErrorCode::queue_unavailable: return 500;
   }
   return 500;
 }

@@ -38,9 +38,10 @@ inline int free_port() {
 
 class ServerProcess {
  public:
-  // Starts `rmbg serve ARGS` and, unless told not to, waits until /api/health says it is ready.
-  explicit ServerProcess(const std::vector<std::string>& args = {}, bool wait_until_ready = true)
-      : port_(free_port()), log_path_(dir_ / "serve.log") {
+  // Starts `rmbg serve ARGS` on `port` (a free one when 0) and, unless told not to, waits until
+  // /api/health says it is ready.
+  explicit ServerProcess(const std::vector<std::string>& args = {}, bool wait_until_ready = true, int port = 0)
+      : port_(port != 0 ? port : free_port()), log_path_(dir_ / "serve.log") {
     std::vector<std::string> argv{RMBG_BINARY, "serve", "--port", std::to_string(port_)};
     argv.insert(argv.end(), args.begin(), args.end());
     pid_ = ::fork();
