@@ -20,12 +20,9 @@ if(ort_in_cache EQUAL 0)
 endif()
 
 # --- models: copied from the cache, so that the install runs with no cache and no network --------
-if(DEFINED ENV{RMBG_CACHE})
-  set(default_cache "$ENV{RMBG_CACHE}")
-else()
-  set(default_cache "$ENV{HOME}/.cache/rmbg")
-endif()
-set(RMBG_MODEL_CACHE "${default_cache}" CACHE PATH "The cache that cmake --install copies models from")
+# By default the cache scripts/bootstrap filled: the one ONNX Runtime came from.
+get_filename_component(bootstrap_cache "${RMBG_ORT_ROOT}" DIRECTORY)
+set(RMBG_MODEL_CACHE "${bootstrap_cache}" CACHE PATH "The cache that cmake --install copies models from")
 string(JSON default_model GET "${RMBG_MANIFEST_JSON}" default)
 string(JSON face_detector GET "${RMBG_MANIFEST_JSON}" face_detector)
 set(RMBG_INSTALL_MODELS "${default_model};${face_detector}" CACHE STRING
