@@ -90,6 +90,13 @@ struct ModelManifest {
 
 // $RMBG_CACHE, else $XDG_CACHE_HOME/rmbg, else ~/.cache/rmbg.
 std::filesystem::path cache_dir();
+// The models an installed rmbg ships, <prefix>/share/rmbg/models, found from the running
+// program's own place so that an install can be moved or unpacked anywhere (empty if unknown).
+std::filesystem::path installed_models_dir();
+// Where a model is fetched or made to: cache_dir()/models/<file> (or the file, if absolute).
+std::filesystem::path model_cache_path(const ModelSpec& spec);
+// Where a model is read from: the cache's copy when there is one, else the installed one, else
+// the cache's path (which require_model reports as missing).
 std::filesystem::path model_path(const ModelSpec& spec);
 
 enum class ModelState { missing, unverified, verified, corrupt };

@@ -56,6 +56,9 @@ int list_models() {
                 spec.description.c_str());
   }
   std::printf("\n* default model. Cache: %s\n", (cache_dir() / "models").c_str());
+  std::error_code ec;
+  if (const auto installed = installed_models_dir(); std::filesystem::is_directory(installed, ec))
+    std::printf("Installed with rmbg: %s\n", installed.c_str());
   return 0;
 }
 

@@ -1,3 +1,4 @@
+#include <cctype>
 #include <memory>
 
 #include "commands.hpp"
@@ -15,6 +16,20 @@ struct ServeOptions {
   int idle_timeout = 5;
   PipelineOptions pipeline;
 };
+
+// These options also read RMBG_<NAME> (--max-upload-mb: RMBG_MAX_UPLOAD_MB), so that a service
+// manager can set them as environment variables (systemd's EnvironmentFile, a container's
+// environment); the command line wins over the environment. The help's footer lists them.
+void read_from_environment(CLI::App& app, std::initializer_list<const char*> options) {
+  std::string variables;
+  for (const std::string name : options) {
+    std::string variable = "RMBG";
+    for (const char c : name.substr(1)) variable += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    app.get_option(name)->envname(variable);
+    variables += (variables.empty() ? "" : ", ") + variable;
+  }
+  app.footer(app.get_footer() + "\nFrom the environment too (the command line wins): " + variables + ".");
+}
 
 int run_serve(ServeOptions& o) {
   server::ServerConfig& config = o.config;
@@ -74,6 +89,9 @@ Command add_serve_command(CLI::App& parent) {
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   o.pipeline.add_to(*app);
+  read_from_environment(*app, {"--host", "--port", "--max-upload-mb", "--concurrency", "--queue",
+                               "--request-timeout", "--read-timeout", "--idle-timeout", "--model",
+                               "--threads", "--preset", "--device", "--max-megapixels"});
   return {app, [options] { return run_serve(*options); }};
 }
 

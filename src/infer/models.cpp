@@ -206,9 +206,25 @@ fs::path cache_dir() {
   return fs::path(home ? home : "/tmp") / ".cache" / "rmbg";
 }
 
-fs::path model_path(const ModelSpec& spec) {
+fs::path installed_models_dir() {
+  std::error_code ec;
+  const fs::path executable = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return (executable.parent_path() / RMBG_MODELS_DIR_FROM_BINARY).lexically_normal();
+}
+
+fs::path model_cache_path(const ModelSpec& spec) {
   const fs::path file(spec.file);
   return file.is_absolute() ? file : cache_dir() / "models" / file;
+}
+
+fs::path model_path(const ModelSpec& spec) {
+  const fs::path cached = model_cache_path(spec);
+  std::error_code ec;
+  if (fs::path(spec.file).is_absolute() || fs::exists(cached, ec)) return cached;
+  const fs::path installed = installed_models_dir();
+  if (!installed.empty() && fs::exists(installed / spec.file, ec)) return installed / spec.file;
+  return cached;
 }
 
 std::string sha256_file(const fs::path& path) {
@@ -269,7 +285,7 @@ void fetch_model(const ModelSpec& spec, const std::function<void(const std::stri
     throw Error(ErrorCode::fetch_failed, "cannot unpack " + tarball.string() + ": " + errors);
   }
 
-  const fs::path target = model_path(spec);
+  const fs::path target = model_cache_path(spec);
   fs::create_directories(target.parent_path());
   const fs::path partial = target.string() + ".part";
   {
@@ -304,7 +320,7 @@ fs::path require_model(const ModelSpec& spec) {
     case ModelState::missing:
       throw Error(ErrorCode::model_missing,
                   "model '" + spec.name + "' is not in the cache (" + path.string() +
-                      "); fetch it with: rmbg models fetch " + spec.name);
+                      ") nor installed; fetch it with: rmbg models fetch " + spec.name);
     case ModelState::corrupt:
       throw Error(ErrorCode::model_corrupt,
                   "model file " + path.string() + " has the wrong size; fetch it again with: "

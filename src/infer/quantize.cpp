@@ -721,7 +721,7 @@ void make_model(const ModelSpec& spec, const std::function<void(const std::strin
   progress(spec.name + ": converting " + base.name + " to float32");
   std::string made = to_fp32(read_file(require_model(base)), base.output.index);
   if (recipe.recipe == "int8-qdq") made = quantize_model(made, spec.input, photos, options, progress);
-  const std::filesystem::path target = output.empty() ? model_path(spec) : output;
+  const std::filesystem::path target = output.empty() ? model_cache_path(spec) : output;
   write_file_atomic(target, made);
   progress(spec.name + ": made (" + target.string() + ")");
 }
