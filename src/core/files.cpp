@@ -31,7 +31,8 @@ TemporaryFiles& temporaries() {
   return files;
 }
 
-// write_file_atomic's temporary name for PATH: PATH.rmbg-PID.tmp
+// write_file_atomic's temporary name for PATH: PATH.rmbg-HOST-PID.tmp. The host keeps apart two
+// processes of one process id on two machines that write the same file on a shared folder.
 constexpr const char* kTemporaryInfix = ".rmbg-";
 constexpr const char* kTemporarySuffix = ".tmp";
 
@@ -77,7 +78,10 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   // Beside the output: a rename within one file system replaces the old file in one step.
-  const fs::path temporary = path.string().append(kTemporaryInfix).append(std::to_string(getpid())).append(kTemporarySuffix);
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  const fs::path temporary =
+      path.string().append(kTemporaryInfix).append(host).append("-").append(std::to_string(getpid())).append(kTemporarySuffix);
   TemporaryFiles& files = temporaries();
   int fd = -1;
   {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "rmbg/error.hpp"
 #include "support.hpp"
 
@@ -53,6 +56,23 @@ TEST(Files, DiscardingDeletesTheTemporaryFilesAndRefusesNewOnes) {
         std::exit(2);
       },
       testing::ExitedWithCode(0), "1 deleted; cannot write .*late.png: the process is stopping");
+}
+
+// What a killed process left beside an output: deleted once nothing has written to it for a while,
+// and nothing else beside the output is touched.
+TEST(Files, AbandonedTemporaryFilesAreDeletedOnceIdle) {
+  TempDir dir;
+  const fs::path output = dir / "cut.png";
+  write_file_atomic(dir / "cut.png.rmbg-other-host-41.tmp", "half");
+  write_file_atomic(dir / "cut.png.rmbg-other-host-42.tmp", "half");
+  write_file_atomic(dir / "cutout.png.rmbg-other-host-43.tmp", "another output's");
+  write_file_atomic(output, "whole");
+  fs::last_write_time(dir / "cut.png.rmbg-other-host-41.tmp",
+                      fs::file_time_type::clock::now() - std::chrono::minutes(2));
+  EXPECT_EQ(remove_abandoned_temporary_files(output, std::chrono::minutes(1)), 1u);
+  const auto left = files_in(dir.path());
+  EXPECT_EQ(left.size(), 3u);
+  EXPECT_EQ(std::count(left.begin(), left.end(), "cut.png.rmbg-other-host-41.tmp"), 0);
 }
 
 }  // namespace
