@@ -50,10 +50,13 @@ json system_report(Service& service) {
 
 void add_status_routes(Service& service) {
   service.route("GET", "/api/health", [&service](const auto&, auto& response) {
+    // A full server is alive and will have room in seconds: a balancer keeps it (200) and its
+    // connection limit holds the overflow.
     const bool ready = service.ready();
     response.status = ready ? 200 : 503;
     if (!ready) response.set_header("Retry-After", Service::kRetryWhileLoading);
-    const json body{{"status", ready ? "ready" : "loading"}, {"model", service.config().model.name}};
+    const char* status = !ready ? "loading" : service.queue().full() ? "full" : "ready";
+    const json body{{"status", status}, {"model", service.config().model.name}};
     response.set_content(body.dump(), "application/json");
   });
   service.route("GET", "/api/system", [&service](const auto&, auto& response) {

@@ -576,6 +576,9 @@ TEST(Server, AnAnnouncedUploadIsRefusedBeforeItIsSentWhenTheQueueIsFull) {
   auto http = server.client();
   while (json::parse(http.Get("/api/system")->body)["queue"]["running"].get<int>() == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto health = http.Get("/api/health");
+  EXPECT_EQ(health->status, 200) << "a full server is alive: a balancer keeps it";
+  EXPECT_EQ(json::parse(health->body)["status"], "full");
   // As curl announces any upload over 1 MB: the headers, then the body only after "100 Continue".
   const int sock = connection_that_sent(
       server.port(),
