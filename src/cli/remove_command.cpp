@@ -213,7 +213,7 @@ int run_remove(const RemoveOptions& o) {
   spec.kind = o.mask ? OutputKind::mask : OutputKind::foreground;
   spec.depth = o.depth;
   spec.quality = o.quality;
-  spec.crop_margin = o.crop;
+  if (o.crop) spec.crop = Margins::pixels(*o.crop);
   if (!o.background.empty()) spec.background = parse_colour(o.background);
   validate(spec);
 
