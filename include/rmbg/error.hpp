@@ -26,6 +26,10 @@ enum class ErrorCode {
   head_cut_off,        // the photograph's edge cuts through the head: its size cannot be told
   body_cut_off,        // the photograph ends too close under the chin or beside the shoulders for the size
   file_size_unreachable,  // no quality makes the file as small as asked
+  unauthorized,        // the server wants an API key, and the request has none or a wrong one
+  forbidden,           // not for this client: a Host the server does not answer to, a route kept to loopback
+  method_not_allowed,  // a known route asked with a method it does not answer
+  url_refused,         // an image URL the server may not or could not fetch
 };
 
 // Stable, snake_case name of a code, as used in JSON errors ("corrupt_image").

@@ -22,6 +22,10 @@ std::string_view code_name(ErrorCode code) {
     case ErrorCode::head_cut_off: return "head_cut_off";
     case ErrorCode::body_cut_off: return "body_cut_off";
     case ErrorCode::file_size_unreachable: return "file_size_unreachable";
+    case ErrorCode::unauthorized: return "unauthorized";
+    case ErrorCode::forbidden: return "forbidden";
+    case ErrorCode::method_not_allowed: return "method_not_allowed";
+    case ErrorCode::url_refused: return "url_refused";
   }
   return "unknown";
 }
