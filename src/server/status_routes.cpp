@@ -55,15 +55,15 @@ void add_status_routes(Service& service) {
     if (!ready) response.set_header("Retry-After", Service::kRetryWhileLoading);
     const json body{{"status", ready ? "ready" : "loading"}, {"model", service.config().model.name}};
     response.set_content(body.dump(), "application/json");
-  });
+  }, {.access = Service::Access::open});
   service.route("GET", "/api/system", [&service](const auto&, auto& response) {
     response.set_content(system_report(service).dump(), "application/json");
-  });
+  }, {.access = Service::Access::status});
   service.route("GET", "/metrics", [&service](const auto&, auto& response) {
     const auto counts = service.queue().counts();
     const Gauges gauges{counts.running, counts.waiting, service.queue().capacity(), service.ready()};
     response.set_content(service.metrics().prometheus_text(gauges), "text/plain; version=0.0.4");
-  });
+  }, {.access = Service::Access::status});
 }
 
 }  // namespace rmbg::server
