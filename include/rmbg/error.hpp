@@ -27,6 +27,10 @@ enum class ErrorCode {
   body_cut_off,        // the photograph ends too close under the chin or beside the shoulders for the size
   file_size_unreachable,  // no quality makes the file as small as asked
   queue_unavailable,   // the work queue's server (Redis) cannot be reached or refused a command
+  unauthorized,        // the server wants an API key, and the request has none or a wrong one
+  forbidden,           // not for this client: a Host the server does not answer to, a route kept to loopback
+  method_not_allowed,  // a known route asked with a method it does not answer
+  url_refused,         // an image URL the server may not or could not fetch
 };
 
 // Stable, snake_case name of a code, as used in JSON errors ("corrupt_image").

@@ -21,12 +21,35 @@ struct Colour {
   std::array<float, 3> rgb;  // 0..1
 };
 
+// A length in pixels, or a share of another length (the subject's or the image's size).
+struct Length {
+  double value = 0;
+  bool relative = false;  // value is a share: 0.1 for 10%
+  int pixels(int whole) const;
+};
+
+struct Margins {
+  Length top, right, bottom, left;  // relative ones are shares of the subject's height or width
+  static Margins pixels(int px);    // the same number of pixels on every side
+};
+
+// Where the subject goes on the output's canvas (the photograph, or the crop when cropped).
+struct SubjectPlacement {
+  std::optional<double> scale;  // the subject fitted into this share of the canvas; none: its own size
+  double x = 0.5, y = 0.5;      // 0: at the left or top edge, 1: at the right or bottom edge
+};
+
 struct OutputSpec {
   OutputKind kind = OutputKind::foreground;
   OutputFormat format = OutputFormat::png;
   int depth = 8;                          // 8 or 16 (PNG only)
   std::optional<Colour> background;       // fill instead of transparency
-  std::optional<int> crop_margin;         // crop to the subject with this many pixels around it
+  std::optional<vips::VImage> backdrop;   // a picture to put the cut-out on, scaled to cover it
+  // Only the subject inside this part of the photograph (relative lengths: shares of its size) is kept.
+  std::optional<std::array<Length, 4>> region;  // left, top, right, bottom edges
+  std::optional<Margins> crop;            // crop to the subject with these margins around it
+  std::optional<SubjectPlacement> placement;     // move or scale the subject on its canvas
+  std::optional<long> max_pixels;         // scale the output down to at most this many pixels
   int quality = 90;                       // JPEG / lossy WebP
 };
 
@@ -73,8 +96,9 @@ std::string_view media_type(OutputFormat format);  // "image/png"
 void validate(const OutputSpec& spec);
 
 // The output image, with the source's EXIF, ICC profile and XMP attached; `source` is the
-// photograph `cutout` was made from. Its pixels are computed as the image is encoded.
-vips::VImage render(const Image& source, const Cutout& cutout, const OutputSpec& spec);
+// photograph `cutout` was made from. Its pixels are computed as the image is encoded. When
+// `subject` is given, it is set to where the subject lies in the output.
+vips::VImage render(const Image& source, const Cutout& cutout, const OutputSpec& spec, Region* subject = nullptr);
 std::string encode(const vips::VImage& image, const OutputSpec& spec);
 
 }  // namespace rmbg

@@ -30,7 +30,7 @@ OutputSpec OutputOptions::spec(OutputFormat output_format) const {
   spec.kind = mask ? OutputKind::mask : OutputKind::foreground;
   spec.depth = depth;
   spec.quality = quality;
-  spec.crop_margin = crop;
+  if (crop) spec.crop = Margins::pixels(*crop);
   if (!background.empty()) spec.background = parse_colour(background);
   validate(spec);
   return spec;

@@ -1,8 +1,10 @@
 #include <cctype>
+#include <fstream>
 #include <memory>
 
 #include "commands.hpp"
 #include "model_options.hpp"
+#include "rmbg/error.hpp"
 #include "server/server.hpp"
 
 namespace rmbg::cli {
@@ -14,8 +16,34 @@ struct ServeOptions {
   int request_timeout = 60;
   int read_timeout = 30;
   int idle_timeout = 5;
+  std::string api_keys_file;
+  std::string log_format = "text";
+  double url_fetch_max_mb = 20;
+  int url_fetch_timeout = 10;
   PipelineOptions pipeline;
 };
+
+// One key a line; blank lines and lines starting with # are skipped.
+std::vector<std::string> read_keys(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorCode::io_error, "cannot read the API keys file " + path);
+  std::vector<std::string> keys;
+  for (std::string line; std::getline(in, line);) {
+    line.erase(0, line.find_first_not_of(" \t"));
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (!line.empty() && !line.starts_with('#')) keys.push_back(line);
+  }
+  if (keys.empty()) throw Error(ErrorCode::invalid_argument, "the API keys file " + path + " holds no key");
+  return keys;
+}
+
+// "/rmbg/" as "/rmbg"; "/" as "" (the root).
+std::string normalised_base_path(std::string path) {
+  if (!path.empty() && !path.starts_with('/'))
+    throw Error(ErrorCode::invalid_argument, "--base-path must start with /, like /rmbg");
+  while (path.ends_with('/')) path.pop_back();
+  return path;
+}
 
 // These options also read RMBG_<NAME> (--max-upload-mb: RMBG_MAX_UPLOAD_MB), so that a service
 // manager can set them as environment variables (systemd's EnvironmentFile, a container's
@@ -37,6 +65,14 @@ int run_serve(ServeOptions& o) {
   config.request_timeout = std::chrono::seconds(o.request_timeout);
   config.read_timeout = std::chrono::seconds(o.read_timeout);
   config.idle_timeout = std::chrono::seconds(o.idle_timeout);
+  if (!o.api_keys_file.empty()) {
+    const std::vector<std::string> keys = read_keys(o.api_keys_file);
+    config.access.api_keys.insert(config.access.api_keys.end(), keys.begin(), keys.end());
+  }
+  config.access.json_log = o.log_format == "json";
+  config.access.base_path = normalised_base_path(config.access.base_path);
+  config.fetch.max_bytes = static_cast<std::size_t>(o.url_fetch_max_mb * 1024 * 1024);
+  config.fetch.timeout = std::chrono::seconds(o.url_fetch_timeout);
   config.model = o.pipeline.model_spec();
   require_model(config.model);  // a missing model is reported now, not after the server started
   const ModelManifest manifest = ModelManifest::load();
@@ -57,8 +93,11 @@ Command add_serve_command(CLI::App& parent) {
       "Open http://127.0.0.1:8000/ for the web page, or call the API:\n"
       "  curl -F image=@photo.jpg http://127.0.0.1:8000/remove-bg -o photo.png\n"
       "  curl -F image=@portrait.jpg -F size=1inch -F bg=blue http://127.0.0.1:8000/api/idphoto -o id.jpg\n"
-      "GET /api/openapi.json describes every route. SIGINT or SIGTERM stops the server once the\n"
-      "requests it has received are answered.");
+      "remove.bg's API answers at /v1.0/removebg and /v1.0/account, rembg's at /api/remove.\n"
+      "GET /api/docs describes every route (/api/openapi.json for tools). SIGINT or SIGTERM stops\n"
+      "the server once the requests it has received are answered.\n"
+      "Exposed to a network: give API keys (--api-key or RMBG_API_KEY), which every route but the\n"
+      "page, /api/docs and /api/health then needs, as X-Api-Key or Authorization: Bearer.");
   app->add_option("--host", o.config.host, "Address to listen on (0.0.0.0: every network)")
       ->capture_default_str();
   app->add_option("-p,--port", o.config.port, "Port to listen on")
@@ -88,10 +127,46 @@ Command add_serve_command(CLI::App& parent) {
   app->add_option("--idle-timeout", o.idle_timeout, "Seconds an idle keep-alive connection stays open")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  app->add_option("--api-key", o.config.access.api_keys,
+                  "A key that API requests must present (X-Api-Key or Authorization: Bearer); repeat for several")
+      ->delimiter(',');
+  app->add_option("--api-keys-file", o.api_keys_file, "A file of API keys, one a line (# starts a comment)")
+      ->check(CLI::ExistingFile);
+  app->add_option("--status-key", o.config.access.status_key,
+                  "A key of their own for /api/system and /metrics, instead of the API keys");
+  app->add_flag("--status-loopback-only", o.config.access.status_loopback_only,
+                "Answer /api/system and /metrics to loopback clients only");
+  app->add_option("--allowed-host", o.config.access.hosts,
+                  "A Host name answered besides loopback ones (others get 403, against DNS rebinding)")
+      ->delimiter(',');
+  app->add_option("--cors-origin", o.config.access.cors_origins,
+                  "An origin whose pages may call the API, like https://shop.example (* for any); none by default")
+      ->delimiter(',');
+  app->add_option("--trusted-proxy", o.config.access.trusted_proxies,
+                  "A reverse proxy's address, whose X-Forwarded-For names the client in the log")
+      ->delimiter(',');
+  app->add_option("--log-format", o.log_format, "Access log lines on standard error: text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app->add_option("--base-path", o.config.access.base_path,
+                  "Serve everything under this path, like /rmbg, behind a reverse proxy");
+  app->add_option("--allow-url-fetch", o.config.fetch.hosts,
+                  "A host that image_url and ?url= may fetch from: a name, *.domain or an address; "
+                  "fetching is off without one")
+      ->delimiter(',');
+  app->add_option("--url-fetch-max-mb", o.url_fetch_max_mb, "Largest image fetched from a URL, in MB")
+      ->check(positive_up_to_a_million())
+      ->capture_default_str();
+  app->add_option("--url-fetch-timeout", o.url_fetch_timeout, "Seconds a fetch from a URL may take")
+      ->check(CLI::Range(1, 600))
+      ->capture_default_str();
   o.pipeline.add_to(*app);
-  read_from_environment(*app, {"--host", "--port", "--max-upload-mb", "--concurrency", "--queue",
-                               "--request-timeout", "--read-timeout", "--idle-timeout", "--model",
-                               "--threads", "--preset", "--device", "--max-megapixels"});
+  read_from_environment(
+      *app, {"--host", "--port", "--max-upload-mb", "--concurrency", "--queue", "--max-connections",
+             "--request-timeout", "--read-timeout", "--idle-timeout", "--api-key", "--api-keys-file",
+             "--status-key", "--status-loopback-only", "--allowed-host", "--cors-origin", "--trusted-proxy",
+             "--log-format", "--base-path", "--allow-url-fetch", "--url-fetch-max-mb", "--url-fetch-timeout",
+             "--model", "--threads", "--preset", "--device", "--max-megapixels"});
   return {app, [options] { return run_serve(*options); }};
 }
 

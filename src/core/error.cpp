@@ -23,6 +23,10 @@ std::string_view code_name(ErrorCode code) {
     case ErrorCode::body_cut_off: return "body_cut_off";
     case ErrorCode::file_size_unreachable: return "file_size_unreachable";
     case ErrorCode::queue_unavailable: return "queue_unavailable";
+    case ErrorCode::unauthorized: return "unauthorized";
+    case ErrorCode::forbidden: return "forbidden";
+    case ErrorCode::method_not_allowed: return "method_not_allowed";
+    case ErrorCode::url_refused: return "url_refused";
   }
   return "unknown";
 }

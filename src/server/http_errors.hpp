@@ -21,6 +21,11 @@ int http_status(ErrorCode code);
 ErrorCode code_of_status(int status);
 
 void send_error(httplib::Response& response, const Error& error);
+// The same error as remove.bg answers it: {"errors": [{"title", "code", "detail"}]}, with its
+// statuses: 400 for anything wrong with the request or the image, 403 for a missing or wrong API
+// key, 429 when the queue is full.
+int removebg_status(ErrorCode code);
+void send_removebg_error(httplib::Response& response, const Error& error);
 // For failures that are not an rmbg::Error: always a 500.
 void send_internal_error(httplib::Response& response, std::string_view message);
 

@@ -45,11 +45,6 @@ json idphoto_sizes(int dpi) {
           {"backgrounds", {{"white", "#ffffff"}, {"blue", "#438edb"}, {"red", "#ff0000"}}}};
 }
 
-// A client that asks for JSON gets the photo, the sheet and the measurements in one answer.
-bool wants_json(const httplib::Request& request) {
-  return request.get_header_value("Accept").find("application/json") != std::string::npos;
-}
-
 void make_id_photo(Service& service, const httplib::Request& http_request, httplib::Response& response) {
   FaceDetector& faces = service.face_detector();  // said before the upload is parsed
   const httplib::MultipartFormDataMap form = Service::form_of(http_request);  // the request points into it
@@ -68,7 +63,8 @@ void make_id_photo(Service& service, const httplib::Request& http_request, httpl
     sheet = encode_photo(render_sheet(photo.image, *layout), request.format).bytes;
   }
   const std::string type(media_type(request.format));
-  if (!wants_json(http_request)) {
+  // A client that asks for JSON gets the photo, the sheet and the measurements in one answer.
+  if (!Service::wants_json(http_request)) {
     response.body = request.sheet ? std::move(sheet) : encoded.bytes;
     response.set_header("Content-Type", type);
     return;

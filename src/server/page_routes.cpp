@@ -9,7 +9,7 @@ void add_page_routes(Service& service) {
     service.route("GET", std::string(file.url), [file](const auto&, auto& response) {
       response.set_content(file.content.data(), file.content.size(), std::string(file.content_type));
       response.set_header("Cache-Control", "no-cache");
-    });
+    }, {.access = Service::Access::open});
   }
 }
 

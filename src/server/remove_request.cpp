@@ -25,7 +25,7 @@ void apply_option(RemoveRequest& request, const std::string& name, const std::st
   } else if (name == "depth") {
     spec.depth = parse_int(value);
   } else if (name == "crop") {
-    spec.crop_margin = value.empty() ? 0 : parse_int(value);
+    spec.crop = Margins::pixels(value.empty() ? 0 : parse_int(value));
   } else if (name == "quality") {
     spec.quality = parse_int(value);
   } else if (name == "model" && value != model_name) {

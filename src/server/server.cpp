@@ -34,7 +34,14 @@ int serve(const ServerConfig& config) {
   add_cutout_routes(service);
   add_idphoto_routes(service);
   add_status_routes(service);
+  add_removebg_routes(service);
+  add_rembg_routes(service);
   service.listen_on(config.host, config.port);
+  if (!is_loopback(config.host) && config.access.api_keys.empty())
+    std::fprintf(stderr,
+                 "rmbg: WARNING: listening on %s without an API key: anyone who can reach this address can use "
+                 "this server. Give keys with --api-key, --api-keys-file or RMBG_API_KEY.\n",
+                 config.host.c_str());
   std::fprintf(stderr, "rmbg: listening on http://%s:%d/ (loading model %s)\n", config.host.c_str(),
                config.port, config.model.name.c_str());
 

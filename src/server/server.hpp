@@ -6,10 +6,12 @@
 #include <cstddef>
 #include <string>
 
+#include "access.hpp"
 #include "rmbg/engine.hpp"
 #include "rmbg/image.hpp"
 #include "rmbg/models.hpp"
 #include "rmbg/remover.hpp"
+#include "url_fetch.hpp"
 
 namespace rmbg::server {
 
@@ -30,6 +32,8 @@ struct ServerConfig {
   EngineOptions engine;
   Preset preset = kDefaultPreset;  // a request may ask for another
   DecodeLimits limits;
+  AccessConfig access;  // keys, Host names, CORS, proxies, the access log, the base path
+  FetchPolicy fetch;    // which image URLs may be fetched
 };
 
 // Listens, loads the model in the background (GET /api/health says when it is ready), and serves

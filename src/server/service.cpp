@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "access.hpp"
 #include "http_errors.hpp"
 #include "multipart.hpp"
 
@@ -34,6 +35,11 @@ const httplib::Headers kDefaultHeaders{
 // When the request handled on this thread arrived. httplib handles a connection on one thread from
 // its first byte to its last, so the pre-routing hook can hand the time to the later hooks this way.
 thread_local std::optional<Clock::time_point> request_started;
+// Likewise the request's id, for the access log.
+thread_local std::string current_request_id;
+
+// Headers a page of an allowed origin may send.
+constexpr const char* kCorsRequestHeaders = "Content-Type, Accept, Authorization, X-Api-Key, X-Request-Id";
 
 // httplib routes are regular expressions; ours are plain paths.
 std::string exact_path(std::string_view path) {
@@ -76,18 +82,11 @@ Service::Service(const ServerConfig& config) : config_(config), queue_(config.co
     const int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  http_.set_pre_routing_handler([](const httplib::Request& request, httplib::Response&) {
-    request_started = Clock::now();
-    // Forms are read by parse_multipart, not by httplib: it gets them as a plain body. The
-    // request is ours to change here; httplib only hands it over as const.
-    const std::string type = request.get_header_value("Content-Type");
-    if (type.starts_with("multipart/form-data")) {
-      auto& headers = const_cast<httplib::Request&>(request).headers;
-      headers.erase("Content-Type");
-      headers.emplace("Content-Type", "application/octet-stream");
-      headers.emplace(kFormContentType, type);
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+  http_.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    // The request is ours to change here (its path under --base-path, a form's content type);
+    // httplib only hands it over as const.
+    return admit(const_cast<httplib::Request&>(request), response) ? httplib::Server::HandlerResponse::Unhandled
+                                                                   : httplib::Server::HandlerResponse::Handled;
   });
   http_.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& request, httplib::Response& response) {
@@ -98,7 +97,7 @@ Service::Service(const ServerConfig& config) : config_(config), queue_(config.co
   http_.set_expect_100_continue_handler([this](const httplib::Request& request, httplib::Response& response) {
     const std::optional<Error> refusal = refusal_before_upload(request);
     if (!refusal) return 100;
-    answer_error(response, *refusal);
+    answer_error(response, *refusal, send_error);
     return response.status;
   });
   // Counted before the response is sent, so that a client reading /metrics right after an
@@ -111,15 +110,14 @@ Service::Service(const ServerConfig& config) : config_(config), queue_(config.co
   });
 }
 
-void Service::route(const std::string& method, const std::string& path, Handler handler, Work work) {
-  routes_.push_back(path);
-  if (work == Work::inference) inference_routes_.push_back(path);
-  auto guarded = [this, handler = std::move(handler)](const httplib::Request& request,
-                                                      httplib::Response& response) {
+void Service::route(const std::string& method, const std::string& path, Handler handler, RouteOptions options) {
+  routes_[path].push_back({method, options});
+  auto guarded = [this, handler = std::move(handler), write_error = options.write_error](
+                     const httplib::Request& request, httplib::Response& response) {
     try {
       handler(request, response);
     } catch (const Error& e) {
-      answer_error(response, e);
+      answer_error(response, e, write_error);
     } catch (const std::exception& e) {
       send_internal_error(response, e.what());
     }
@@ -183,22 +181,130 @@ int Service::images_in_progress() const {
   return counts.running + counts.waiting;
 }
 
+bool Service::wants_json(const httplib::Request& request) {
+  return request.get_header_value("Accept").find("application/json") != std::string::npos;
+}
+
 httplib::MultipartFormDataMap Service::form_of(const httplib::Request& request) {
   const std::string form_type = request.get_header_value(kFormContentType);
+  if (form_type.starts_with("application/x-www-form-urlencoded")) {
+    httplib::Params fields;
+    httplib::detail::parse_query_text(request.body, fields);
+    httplib::MultipartFormDataMap form;
+    for (const auto& [name, value] : fields) form.emplace(name, httplib::MultipartFormData{name, value, "", ""});
+    return form;
+  }
   return form_type.empty() ? httplib::MultipartFormDataMap{}
                            : parse_multipart(request.body, multipart_boundary(form_type));
 }
 
-std::optional<Error> Service::refusal_before_upload(const httplib::Request& request) const {
-  if (std::find(inference_routes_.begin(), inference_routes_.end(), request.path) == inference_routes_.end())
+bool Service::admit(httplib::Request& request, httplib::Response& response) const {
+  request_started = Clock::now();
+  current_request_id = request_id(request);
+  response.set_header("X-Request-Id", current_request_id);
+  const AccessConfig& access = config_.access;
+  add_cors_headers(request, response, access);
+  if (!access.base_path.empty()) {
+    const std::string_view path = request.path;
+    const bool under = path.starts_with(access.base_path) &&
+                       (path.size() == access.base_path.size() || path[access.base_path.size()] == '/');
+    if (!under) {
+      send_error(response, Error(ErrorCode::not_found, "this server answers under " + access.base_path + "/"));
+      return false;
+    }
+    request.path = path.size() == access.base_path.size() ? "/" : std::string(path.substr(access.base_path.size()));
+  }
+  const auto route = routes_.find(request.path);
+  const ErrorWriter write_error = route == routes_.end() ? send_error : route->second.front().options.write_error;
+  const auto refuse = [&](const Error& error) {
+    answer_error(response, error, write_error);
+    // The body, if any, is left unread: the connection cannot carry another request.
+    response.set_header("Connection", "close");
+    return false;
+  };
+  if (const std::optional<Error> refusal = host_refusal(request)) return refuse(*refusal);
+  if (route == routes_.end()) return true;  // httplib answers 404
+  const std::string allowed = allowed_methods(request.path);
+  if (request.method == "OPTIONS") {
+    response.status = 204;
+    response.set_header("Allow", allowed);
+    if (response.has_header("Access-Control-Allow-Origin")) {
+      response.set_header("Access-Control-Allow-Methods", allowed);
+      response.set_header("Access-Control-Allow-Headers", kCorsRequestHeaders);
+      response.set_header("Access-Control-Max-Age", "600");
+    }
+    return false;
+  }
+  const Registered* target = registered(request.path, request.method == "HEAD" ? "GET" : request.method);
+  if (!target) {
+    response.set_header("Allow", allowed);
+    return refuse(Error(ErrorCode::method_not_allowed,
+                        request.path + " does not answer " + request.method.substr(0, 16) + "; it answers " + allowed));
+  }
+  if (const std::optional<Error> refusal = access_refusal(request, target->options.access)) return refuse(*refusal);
+  // Forms are read by form_of, not by httplib: it gets them as a plain body. (httplib refuses
+  // urlencoded forms over 8 KB, and remove.bg's clients send whole images in them.)
+  const std::string type = request.get_header_value("Content-Type");
+  if (type.starts_with("multipart/form-data") || type.starts_with("application/x-www-form-urlencoded")) {
+    request.headers.erase("Content-Type");
+    request.headers.emplace("Content-Type", "application/octet-stream");
+    request.headers.emplace(kFormContentType, type);
+  }
+  return true;
+}
+
+const Service::Registered* Service::registered(const std::string& path, const std::string& method) const {
+  const auto route = routes_.find(path);
+  if (route == routes_.end()) return nullptr;
+  for (const Registered& r : route->second)
+    if (r.method == method) return &r;
+  return nullptr;
+}
+
+std::string Service::allowed_methods(const std::string& path) const {
+  std::string allowed;
+  for (const Registered& r : routes_.at(path)) allowed += r.method + ", ";
+  return allowed + "OPTIONS";
+}
+
+std::optional<Error> Service::host_refusal(const httplib::Request& request) const {
+  const AccessConfig& access = config_.access;
+  if (!is_loopback(config_.host) && access.hosts.empty()) return std::nullopt;  // any name may reach it
+  const std::string host = host_name(request);
+  if (host.empty() || is_loopback(host) || std::find(access.hosts.begin(), access.hosts.end(), host) != access.hosts.end())
     return std::nullopt;
+  return Error(ErrorCode::forbidden, "this server does not answer to the host name '" + host.substr(0, 64) +
+                                         "' (start it with --allowed-host NAME to allow a name)");
+}
+
+std::optional<Error> Service::access_refusal(const httplib::Request& request, Access access) const {
+  const AccessConfig& config = config_.access;
+  if (access == Access::open) return std::nullopt;
+  const std::string key = presented_key(request);
+  if (access == Access::status) {
+    if (config.status_loopback_only && !is_loopback(client_address(request, config.trusted_proxies)))
+      return Error(ErrorCode::forbidden, request.path + " answers loopback clients only");
+    if (!config.status_key.empty()) {
+      if (key_matches({config.status_key}, key)) return std::nullopt;
+      return Error(ErrorCode::unauthorized, request.path + " needs the status key, as X-Api-Key or Authorization: Bearer");
+    }
+  }
+  if (config.api_keys.empty() || key_matches(config.api_keys, key)) return std::nullopt;
+  return Error(ErrorCode::unauthorized, key.empty() ? "this server needs an API key: send it as X-Api-Key or "
+                                                      "Authorization: Bearer"
+                                                    : "the API key is not one this server accepts");
+}
+
+std::optional<Error> Service::refusal_before_upload(const httplib::Request& request) const {
+  const Registered* target = registered(request.path, request.method);
+  if (!target || target->options.work != Work::inference) return std::nullopt;
   if (!ready_) return model_loading();
   if (queue_.full()) return JobQueue::full_error();
   return std::nullopt;
 }
 
-void Service::answer_error(httplib::Response& response, const Error& error) const {
-  send_error(response, error);
+void Service::answer_error(httplib::Response& response, const Error& error, ErrorWriter write_error) const {
+  write_error(response, error);
   if (error.code() == ErrorCode::overloaded)
     response.set_header("Retry-After", std::to_string(queue_.retry_after_seconds()));
   if (error.code() == ErrorCode::not_ready) response.set_header("Retry-After", kRetryWhileLoading);
@@ -219,7 +325,7 @@ Error Service::error_of_status(const httplib::Request& request, int status) cons
 }
 
 void Service::count(const httplib::Request& request, const httplib::Response& response) {
-  const bool known = std::find(routes_.begin(), routes_.end(), request.path) != routes_.end();
+  const bool known = routes_.count(request.path) > 0;
   std::optional<double> seconds;
   if (request_started) seconds = seconds_since(*request_started);
   metrics_.record_request(known ? request.path : "other", response.status, seconds);
@@ -227,10 +333,10 @@ void Service::count(const httplib::Request& request, const httplib::Response& re
 
 void Service::log(const httplib::Request& request, const httplib::Response& response) const {
   const std::optional<Clock::time_point> started = std::exchange(request_started, std::nullopt);
-  // Page loads and polling of /api/system would drown the lines that matter.
-  if (request.method == "GET" && response.status < 400) return;
-  std::fprintf(stderr, "rmbg: %s %s %d %.2f s\n", request.method.c_str(), request.path.c_str(),
-               response.status, started ? seconds_since(*started) : 0.0);
+  const AccessRecord record{client_address(request, config_.access.trusted_proxies), request.method, request.path,
+                            current_request_id, response.status, response.body.size(),
+                            started ? seconds_since(*started) : 0.0};
+  std::fprintf(stderr, "%s\n", access_log_line(record, config_.access.json_log).c_str());
 }
 
 }  // namespace rmbg::server

@@ -6,12 +6,14 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "http_errors.hpp"
 #include "job_queue.hpp"
 #include "rmbg/engine.hpp"
 #include "rmbg/error.hpp"
@@ -34,10 +36,22 @@ class Service {
   // What a route does: inference routes wait for a place in the bounded queue, and a client that
   // announces its upload (Expect: 100-continue) is refused before sending it when none is free.
   enum class Work { light, inference };
+  // Who may call a route: anyone (the page, its description, health), holders of an API key when
+  // the server has keys, or holders of the status key (see AccessConfig).
+  enum class Access { open, api, status };
+  using ErrorWriter = void (*)(httplib::Response&, const Error&);
+  struct RouteOptions {
+    Work work = Work::light;
+    Access access = Access::api;
+    ErrorWriter write_error = send_error;  // how the route's errors look, the Service's own included
+  };
 
-  // Registers `handler` for the exact `path`. An Error it throws is answered as JSON with the
-  // status its code calls for; anything else as a 500. Nothing escapes.
-  void route(const std::string& method, const std::string& path, Handler handler, Work work = Work::light);
+  // Registers `handler` for the exact `path` (under --base-path). An Error it throws is answered
+  // as JSON with the status its code calls for; anything else as a 500. Nothing escapes.
+  void route(const std::string& method, const std::string& path, Handler handler, RouteOptions options);
+  void route(const std::string& method, const std::string& path, Handler handler, Work work = Work::light) {
+    route(method, path, std::move(handler), RouteOptions{.work = work});
+  }
 
   void listen_on(const std::string& host, int port);
   // Returns once stop() was called and every request received before it has been answered.
@@ -60,21 +74,33 @@ class Service {
   ServiceMetrics& metrics() { return metrics_; }
   SystemMonitor& system() { return system_; }
 
-  // The fields of a multipart form, read by rmbg rather than httplib; none for any other body.
+  // The fields of a multipart or urlencoded form, read by rmbg rather than httplib; none for any other body.
   static httplib::MultipartFormDataMap form_of(const httplib::Request& request);
+  // Whether the client asked for a JSON answer (Accept: application/json) instead of a file.
+  static bool wants_json(const httplib::Request& request);
 
  private:
+  struct Registered {
+    std::string method;
+    RouteOptions options;
+  };
+  // Runs before routing: request id, base path, Host, CORS, OPTIONS, 405 and keys. False when it
+  // has answered the request itself.
+  bool admit(httplib::Request& request, httplib::Response& response) const;
+  const Registered* registered(const std::string& path, const std::string& method) const;
+  std::string allowed_methods(const std::string& path) const;  // "POST, OPTIONS"
+  std::optional<Error> host_refusal(const httplib::Request& request) const;
+  std::optional<Error> access_refusal(const httplib::Request& request, Access access) const;
   // An error Service would answer before reading the request's body, if any.
   std::optional<Error> refusal_before_upload(const httplib::Request& request) const;
-  void answer_error(httplib::Response& response, const Error& error) const;
+  void answer_error(httplib::Response& response, const Error& error, ErrorWriter write_error) const;
   Error error_of_status(const httplib::Request& request, int status) const;
   void count(const httplib::Request& request, const httplib::Response& response);
   void log(const httplib::Request& request, const httplib::Response& response) const;
 
   const ServerConfig& config_;
   httplib::Server http_;
-  std::vector<std::string> routes_;
-  std::vector<std::string> inference_routes_;
+  std::map<std::string, std::vector<Registered>> routes_;  // by path
   JobQueue queue_;
   ServiceMetrics metrics_;
   SystemMonitor system_;

@@ -58,15 +58,15 @@ void add_status_routes(Service& service) {
     const char* status = !ready ? "loading" : service.queue().full() ? "full" : "ready";
     const json body{{"status", status}, {"model", service.config().model.name}};
     response.set_content(body.dump(), "application/json");
-  });
+  }, {.access = Service::Access::open});
   service.route("GET", "/api/system", [&service](const auto&, auto& response) {
     response.set_content(system_report(service).dump(), "application/json");
-  });
+  }, {.access = Service::Access::status});
   service.route("GET", "/metrics", [&service](const auto&, auto& response) {
     const auto counts = service.queue().counts();
     const Gauges gauges{counts.running, counts.waiting, service.queue().capacity(), service.ready()};
     response.set_content(service.metrics().prometheus_text(gauges), "text/plain; version=0.0.4");
-  });
+  }, {.access = Service::Access::status});
 }
 
 }  // namespace rmbg::server

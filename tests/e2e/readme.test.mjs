@@ -61,3 +61,33 @@ test('the API examples of the README work as written', async () => {
     assert.equal(await server.stop(), 0);
   }
 });
+
+// The curl lines of the README's section "API compatibility", as written: remove.bg's and rembg's
+// routes answered by rmbg.
+test('the API compatibility examples of the README work as written', async () => {
+  const readme = readFileSync(path.join(process.env.RMBG_SOURCE_DIR, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## API compatibility');
+  assert.ok(start >= 0, 'the README has a section "API compatibility"');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .flatMap(([, code]) => code.replaceAll('\\\n', ' ').split('\n'))
+    .filter((line) => line.includes('curl '));
+  assert.equal(commands.length, 3);
+
+  const server = await startServer();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rmbg-readme-compat-'));
+  try {
+    execFileSync('vips', ['copy', path.join(testdata, 'coffee.png'), path.join(dir, 'product.jpg')]);
+    for (const command of commands) execSync(command.replaceAll('http://localhost:8000', server.url), { cwd: dir, shell: '/bin/sh' });
+    const output = (name) => readFileSync(path.join(dir, name));
+    assert.deepEqual(pngHeader(output('no-bg.png')), { width: 600, height: 400, depth: 8, colourType: 6 });
+    const json = JSON.parse(output('result.json'));
+    const jpeg = Buffer.from(json.data.result_b64, 'base64');
+    assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG on the colour');
+    assert.ok(json.data.foreground_width > 0);
+    assert.equal(pngHeader(output('on-white.png')).colourType, 2, 'rembg bgc: no transparency left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(await server.stop(), 0);
+  }
+});

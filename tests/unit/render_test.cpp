@@ -121,10 +121,69 @@ TEST(Render, JpegWithoutAColourGetsWhite) {
 TEST(Render, CropKeepsTheSubjectAndTheMargin) {
   const auto f = make_fixture();
   OutputSpec spec;
-  spec.crop_margin = 1;
+  spec.crop = Margins::pixels(1);
   const vips::VImage out = render(f.source, f.cutout, spec);
   EXPECT_EQ(out.width(), 6);  // columns 3..7 hold the subject, plus one column of margin
   EXPECT_EQ(out.height(), 6);
+}
+
+TEST(Render, CropMarginsMayBeSharesOfTheSubjectAndSaySideBySide) {
+  const auto f = make_fixture();
+  OutputSpec spec;
+  spec.crop = Margins{{0, false}, {0, false}, {0, false}, {0.2, true}};  // a fifth of the subject's width on the left
+  Region subject;
+  const vips::VImage out = render(f.source, f.cutout, spec, &subject);
+  EXPECT_EQ(out.width(), 6);  // the subject's 5 columns and 1 of margin
+  EXPECT_EQ(subject.left, 1);
+  EXPECT_EQ(subject.width, 5);
+}
+
+TEST(Render, RegionKeepsOnlyTheSubjectInsideIt) {
+  const auto f = make_fixture();
+  OutputSpec spec;
+  spec.region = std::array<Length, 4>{Length{0, false}, Length{0, false}, Length{0.5, true}, Length{1, true}};
+  Region subject;
+  const vips::VImage out = render(f.source, f.cutout, spec, &subject);
+  EXPECT_EQ(out.width(), 8);
+  EXPECT_EQ(out.getpoint(6, 2)[3], 0);  // right of the region: gone
+  EXPECT_GT(out.getpoint(3, 2)[3], 0);
+  EXPECT_EQ(subject.left, 3);
+  EXPECT_EQ(subject.width, 1);
+}
+
+TEST(Render, PlacementScalesAndMovesTheSubjectOnItsCanvas) {
+  const auto f = make_fixture();
+  OutputSpec spec;
+  spec.placement = SubjectPlacement{0.5, 0, 0};
+  Region subject;
+  const vips::VImage out = render(f.source, f.cutout, spec, &subject);
+  EXPECT_EQ(out.width(), 8);
+  EXPECT_EQ(out.height(), 6);
+  EXPECT_EQ(subject.left, 0);
+  EXPECT_EQ(subject.top, 0);
+  EXPECT_EQ(subject.height, 3);  // half the canvas's height: the side that limits it
+  EXPECT_EQ(out.getpoint(7, 5)[3], 0);
+  EXPECT_GT(out.getpoint(subject.width - 1, 1)[3], 200);
+}
+
+TEST(Render, MaxPixelsScalesTheOutputDown) {
+  const auto f = make_fixture();
+  OutputSpec spec;
+  spec.max_pixels = 12;
+  const vips::VImage out = render(f.source, f.cutout, spec);
+  EXPECT_EQ(out.width(), 4);
+  EXPECT_EQ(out.height(), 3);
+}
+
+TEST(Render, BackdropFillsWhereTheSubjectIsNot) {
+  const auto f = make_fixture();
+  OutputSpec spec;
+  spec.backdrop = (vips::VImage::black(2, 2) + std::vector<double>{0, 0, 255}).cast(VIPS_FORMAT_UCHAR)
+                      .copy(vips::VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  const vips::VImage out = render(f.source, f.cutout, spec);
+  ASSERT_EQ(out.bands(), 3);
+  EXPECT_EQ(out.getpoint(0, 0), (std::vector<double>{0, 0, 255}));
+  EXPECT_EQ(out.getpoint(7, 0), (std::vector<double>{200, 100, 50}));
 }
 
 TEST(Render, WebpKeepsTransparency) {
