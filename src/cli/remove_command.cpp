@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "channel.hpp"
 #include "commands.hpp"
+#include "folder_watch.hpp"
 #include "interruption.hpp"
 #include "model_options.hpp"
 #include "progress.hpp"
@@ -36,6 +38,8 @@ struct RemoveOptions {
   std::optional<int> crop;
   int quality = 90;
   bool quiet = false;
+  bool verbose = false;
+  std::string watch;  // a folder to watch, instead of inputs
   PipelineOptions pipeline;
 };
 
@@ -61,10 +65,9 @@ std::optional<OutputFormat> format_of_extension(const fs::path& path) {
   }
 }
 
-// One input file to one output file: the format comes from --format or the output's extension;
-// into a folder or to standard output, PNG unless --format says otherwise.
-OutputFormat single_output_format(const RemoveOptions& o) {
-  const bool unnamed = o.output == kStdio || looks_like_directory(o.output);
+// The output format: from --format or the name of the one output file; PNG when neither says.
+OutputFormat output_format(const RemoveOptions& o, bool batch) {
+  const bool unnamed = batch || o.output.empty() || o.output == kStdio || looks_like_directory(o.output);
   const auto from_name = unnamed ? std::nullopt : format_of_extension(o.output);
   if (!o.format.empty()) {
     const OutputFormat chosen = parse_format(o.format);
@@ -143,6 +146,22 @@ std::vector<Job> plan(const RemoveOptions& o, OutputFormat format, bool batch) {
   return jobs;
 }
 
+// With no -o, each output goes beside its input: photo.jpg -> photo.png, or photo-nobg.png where
+// that would be the input itself (photo.png), which the result line then names.
+std::vector<Job> plan_beside_inputs(const RemoveOptions& o, OutputFormat format) {
+  std::vector<Job> jobs;
+  for (const auto& input : o.inputs) {
+    if (fs::is_directory(input))
+      throw Error(ErrorCode::invalid_argument, "the folder " + input + " needs -o OUTDIR for its cut-outs");
+    fs::path output = input;
+    output.replace_extension(extension(format));
+    if (fs::weakly_canonical(output) == fs::weakly_canonical(input))
+      output.replace_filename(output.stem().string() + "-nobg" + std::string(extension(format)));
+    jobs.push_back({input, output.string(), ""});
+  }
+  return jobs;
+}
+
 std::string read_input(const std::string& input) {
   if (input != kStdio) return read_file(input);
   return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
@@ -199,7 +218,97 @@ Work::Report write_stage(const Work& work, const OutputSpec& spec) {
   }
 }
 
-int run_remove(const RemoveOptions& o) {
+// Cuts a decoded image out with the engine, which it loads when the first image needs it.
+class Cutter {
+ public:
+  Cutter(const RemoveOptions& o, bool foreground) : o_(o), options_(o.pipeline.cut_options(foreground)) {}
+
+  // Leaves the cut-out in `work`, or settles it as failed. `note` hears where the model runs.
+  // Throws when the model cannot be loaded: without it nothing can be done, so the batch stops
+  // instead of failing every file the same way.
+  void cut(Work& work, const std::function<void(const std::string&, bool)>& note) {
+    if (work.settled) return;
+    if (!engine_) {
+      engine_ = std::make_unique<Engine>(o_.pipeline.model_spec(), o_.pipeline.engine_options());
+      const DeviceReport& device = engine_->device();
+      // Where the model runs is news only when a device was asked for, or to --verbose.
+      if (o_.verbose || o_.pipeline.device != "auto" || device.fell_back) note(device.summary, device.fell_back);
+      if (o_.verbose) note("model " + engine_->spec().name + ", preset " + o_.pipeline.preset, false);
+    }
+    try {
+      work.cutout = Remover(*engine_).cut(*work.image, options_);
+    } catch (const std::exception& e) {
+      work.settled = {Outcome::failed, failure_text(e)};
+    }
+  }
+
+ private:
+  const RemoveOptions& o_;
+  CutOptions options_;
+  std::unique_ptr<Engine> engine_;
+};
+
+OutputSpec output_spec(const RemoveOptions& o, bool batch) {
+  OutputSpec spec;
+  spec.format = output_format(o, batch);
+  spec.kind = o.mask ? OutputKind::mask : OutputKind::foreground;
+  spec.depth = o.depth;
+  spec.quality = o.quality;
+  spec.crop_margin = o.crop;
+  if (!o.background.empty()) spec.background = parse_colour(o.background);
+  validate(spec);
+  return spec;
+}
+
+// Cuts out each photograph that arrives in the watched folder, once it is completely written,
+// into the output folder, until stopped by a signal.
+int run_watch(const RemoveOptions& o) {
+  FolderWatch watch(o.watch);
+  const OutputSpec spec = output_spec(o, true);
+  if (o.output.empty() || o.output == kStdio)
+    throw Error(ErrorCode::invalid_argument, "--watch needs -o OUTDIR, a folder for the cut-outs");
+  if (fs::exists(o.output) && !fs::is_directory(o.output))
+    throw Error(ErrorCode::invalid_argument, "with --watch, -o must be a folder, and " + o.output + " is a file");
+  fs::create_directories(o.output);
+  if (fs::equivalent(o.output, o.watch))
+    throw Error(ErrorCode::invalid_argument, "--watch and -o must be different folders: the cut-outs would be watched too");
+  BatchProgress progress(0, o.quiet);
+  std::mutex progress_mutex;
+  const StopOnSignal stop_on_signal([&](const char* signal) {
+    std::lock_guard lock(progress_mutex);
+    progress.interrupted(signal);
+  });
+  const auto note = [&](const std::string& text, bool warning) {
+    std::lock_guard lock(progress_mutex);
+    progress.note(text, warning);
+  };
+  note("watching " + o.watch + " for photographs; Ctrl-C stops", false);
+  Cutter cutter(o, spec.kind == OutputKind::foreground);
+  const DecodeLimits limits = o.pipeline.decode_limits();
+  for (;;) {
+    const fs::path input = watch.next();
+    fs::path output = fs::path(o.output) / input.filename();
+    output.replace_extension(extension(spec.format));
+    const Job job{input.string(), output.string(), ""};
+    Work work = decode_stage(job, o.overwrite, limits);
+    cutter.cut(work, note);
+    const Work::Report report = write_stage(work, spec);
+    std::lock_guard lock(progress_mutex);
+    progress.finish(work.name, report.outcome, report.detail);
+  }
+}
+
+int run_remove(RemoveOptions o) {
+  if (!o.watch.empty()) {
+    if (!o.inputs.empty()) throw Error(ErrorCode::invalid_argument, "--watch takes no other inputs");
+    return run_watch(o);
+  }
+  if (o.inputs.empty()) {
+    if (isatty(STDIN_FILENO)) throw Error(ErrorCode::invalid_argument, "no input: name photographs or folders, or pipe one in");
+    o.inputs.push_back(kStdio);
+  }
+  // A pipe in goes to a pipe out, unless -o says otherwise.
+  if (o.output.empty() && o.inputs == std::vector<std::string>{kStdio}) o.output = kStdio;
   const bool batch = o.inputs.size() > 1 || fs::is_directory(o.inputs[0]);
   if (batch && o.output == kStdio)
     throw Error(ErrorCode::invalid_argument, "several images cannot all go to standard output");
@@ -207,22 +316,16 @@ int run_remove(const RemoveOptions& o) {
     throw Error(ErrorCode::invalid_argument,
                 "with several inputs, -o must be a directory, and " + o.output + " is a file");
 
-  OutputSpec spec;
-  spec.format = batch ? (o.format.empty() ? OutputFormat::png : parse_format(o.format))
-                      : single_output_format(o);
-  spec.kind = o.mask ? OutputKind::mask : OutputKind::foreground;
-  spec.depth = o.depth;
-  spec.quality = o.quality;
-  spec.crop_margin = o.crop;
-  if (!o.background.empty()) spec.background = parse_colour(o.background);
-  validate(spec);
-
-  const auto jobs = plan(o, spec.format, batch);
+  const OutputSpec spec = output_spec(o, batch);
+  const auto jobs = o.output.empty() ? plan_beside_inputs(o, spec.format) : plan(o, spec.format, batch);
   BatchProgress progress(jobs.size(), o.quiet || o.output == kStdio);
   std::mutex progress_mutex;
   const DecodeLimits limits = o.pipeline.decode_limits();
-  const CutOptions cut_options = o.pipeline.cut_options(spec.kind == OutputKind::foreground);
-  std::unique_ptr<Engine> engine;  // loaded when the first image needs it
+  Cutter cutter(o, spec.kind == OutputKind::foreground);
+  const auto note = [&](const std::string& text, bool warning) {
+    std::lock_guard lock(progress_mutex);
+    progress.note(text, warning);
+  };
   const StopOnSignal stop_on_signal([&](const char* signal) {
     std::lock_guard lock(progress_mutex);
     progress.interrupted(signal);
@@ -256,23 +359,7 @@ int run_remove(const RemoveOptions& o) {
           std::lock_guard lock(progress_mutex);
           progress.start(work->name);
         }
-        if (!work->settled) {
-          try {
-            if (!engine) {
-              engine = std::make_unique<Engine>(o.pipeline.model_spec(),
-                                                o.pipeline.engine_options());
-              std::lock_guard lock(progress_mutex);
-              progress.note(engine->device().summary, engine->device().fell_back);
-            }
-            work->cutout = Remover(*engine).cut(*work->image, cut_options);
-          } catch (const Error& e) {
-            // Without a model nothing can be done: stop instead of failing every file the same way.
-            if (e.code() == ErrorCode::model_missing || e.code() == ErrorCode::model_corrupt) throw;
-            work->settled = {Outcome::failed, e.what()};
-          } catch (const std::exception& e) {
-            work->settled = {Outcome::failed, failure_text(e)};
-          }
-        }
+        cutter.cut(*work, note);
         cut.push(std::move(*work));
       }
     } catch (...) {
@@ -283,7 +370,7 @@ int run_remove(const RemoveOptions& o) {
     }
     cut.close();
   }
-  if (batch || progress.failed() > 0) progress.summary();
+  if (batch || progress.failed() > 0 || o.verbose) progress.summary();
   return progress.failed() > 0 ? 1 : 0;
 }
 
@@ -295,21 +382,27 @@ Command add_remove_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("remove", "Cut the subject out of images");
   app->footer(
       "Examples:\n"
-      "  rmbg remove photo.jpg -o photo.png\n"
+      "  rmbg remove photo.jpg                      (writes photo.png beside it)\n"
       "  rmbg remove shots/ -o cutouts/ --recursive --bg '#ffffff' --format jpeg\n"
       "  rmbg remove a.jpg b.webp -o masks/ --mask\n"
-      "  cat photo.jpg | rmbg remove - -o - > photo.png\n"
+      "  cat photo.jpg | rmbg remove > photo.png\n"
+      "  rmbg remove --watch incoming/ -o cutouts/\n"
       "\n"
       "Exit status: 0 when every image was written or skipped, 1 when any failed, 2 for bad usage,\n"
       "130 or 143 when stopped by SIGINT (Ctrl-C) or SIGTERM. Outputs are renamed into place only when\n"
       "complete: run the same command again to carry on where it stopped.");
-  app->add_option("inputs", o.inputs, "Images or directories ('-' reads standard input)")
-      ->required()
+  app->add_option("inputs", o.inputs,
+                  "Images or directories; '-' or none reads standard input when it is a pipe")
       ->option_text("INPUT...");
   app->add_option("-o,--output", o.output,
-                  "Output file for one image ('-' writes standard output); a directory otherwise")
-      ->required()
+                  "Output file for one image ('-' writes standard output); a directory otherwise. "
+                  "Without it, each cut-out goes beside its image as NAME.png (NAME-nobg.png when that "
+                  "is the image itself), and a pipe in goes to standard output")
       ->option_text("OUTPUT");
+  app->add_option("-w,--watch", o.watch,
+                  "Watch this folder and cut out each photograph that appears in it, once it is "
+                  "completely written, into -o OUTDIR (sub-folders are not watched)")
+      ->option_text("INDIR");
   app->add_flag("-r,--recursive", o.recursive, "Descend into subdirectories of directory inputs");
   app->add_flag("--overwrite", o.overwrite, "Replace outputs that already exist (default: skip them)");
   app->add_flag("--mask", o.mask, "Write the grey-scale alpha mask instead of the cut-out");
@@ -324,10 +417,12 @@ Command add_remove_command(CLI::App& parent) {
       ->option_text("[PX]")
       ->expected(0, 1)
       ->default_str("0");
-  app->add_option("-q,--quality", o.quality, "Quality of JPEG and WebP output")
+  app->add_option("--quality", o.quality, "Quality of JPEG and WebP output")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  app->add_flag("--quiet", o.quiet, "Report failures only");
+  auto* quiet = app->add_flag("-q,--quiet", o.quiet, "Report failures only");
+  app->add_flag("-v,--verbose", o.verbose, "Also say where the model runs, which model and preset, and the time taken")
+      ->excludes(quiet);
   o.pipeline.add_to(*app);
   return {app, [options] { return run_remove(*options); }};
 }
