@@ -409,7 +409,7 @@ TEST(Cli, AnOutputThatIsOneOfTheInputsIsRefusedEvenWithOverwrite) {
   EXPECT_EQ(batch.status, 1);
   EXPECT_NE(batch.err.find("0 written, 0 skipped, 2 failed"), std::string::npos) << batch.err;
   const Result idphoto = rmbg("idphoto " + quoted(dir / "a.png") + " -o " + quoted(dir / "a.png") + " --size 1inch", dir);
-  EXPECT_EQ(idphoto.status, 1);
+  EXPECT_EQ(idphoto.status, 2);
   EXPECT_NE(idphoto.err.find("is the portrait itself: refused"), std::string::npos) << idphoto.err;
   EXPECT_EQ(read_file(dir / "a.png"), original);
   EXPECT_EQ(read_file(dir / "b.png"), original);
@@ -634,12 +634,12 @@ TEST(Cli, IdPhotoMistakesAreClearErrors) {
     int status;
   };
   for (const auto& c : std::vector<Case>{
-           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 3inch", "unknown photo size '3inch'", 1},
-           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 99999999999999999999x45mm", "too large for a side", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 3inch", "unknown photo size '3inch'", 2},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 99999999999999999999x45mm", "too large for a side", 2},
            {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --kb 1e300", "--kb", 2},
-           {"idphoto " + quoted(astronaut) + " -o x.png --size 1inch --kb 20", "--kb needs JPEG", 1},
-           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --bg sky", "'sky' is not a colour", 1},
-           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --layout a4", "unknown print sheet 'a4'", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.png --size 1inch --kb 20", "--kb needs JPEG", 2},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --bg sky", "'sky' is not a colour", 2},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --layout a4", "unknown print sheet 'a4'", 2},
            {"idphoto " + quoted(astronaut) + " -o x.jpg", "needs a photo, -o OUTPUT and --size", 2},
            {"idphoto " + quoted(dir / "two.png") + " -o x.jpg --size 1inch", "2 faces found", 1},
            {"idphoto " + quoted(sample("chelsea.png")) + " -o x.jpg --size 1inch", "no face found", 1},
