@@ -11,27 +11,21 @@ export const ID_BACKGROUNDS = [
   { id: 'red', label: 'Red', colour: '#ff0000' },
 ];
 
-// The size a country's own documents use, by the browser's language and region; where the
-// language alone says nothing (English, Chinese), its region decides.
+// The size a country's own documents use, by the region of the browser's language ("en" alone
+// stands for en-US, "de" for de-DE: Intl.Locale fills the likely region in).
 const SIZE_OF_REGION = { US: 'us-visa', GB: 'uk-passport', JP: 'japan-visa', CN: '1inch' };
-const SIZE_OF_LANGUAGE = { ja: 'japan-visa', zh: '1inch' };
 const SCHENGEN_REGIONS = ['AT', 'BE', 'CH', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU', 'IS', 'IT', 'LI',
                           'LT', 'LU', 'LV', 'MT', 'NL', 'NO', 'PL', 'PT', 'SE', 'SI', 'SK'];
-const SCHENGEN_LANGUAGES = ['de', 'fr', 'it', 'es', 'nl', 'pl', 'pt', 'sv', 'da', 'fi', 'cs', 'sk', 'sl', 'hu', 'et',
-                            'lv', 'lt', 'el', 'hr', 'mt', 'is', 'nb', 'no'];
 
 export function defaultSize(languages, sizes) {
   for (const tag of languages) {
-    let locale;
+    let region;
     try {
-      locale = new Intl.Locale(tag).maximize();
+      region = new Intl.Locale(tag).maximize().region;
     } catch {
       continue;
     }
-    const name = SIZE_OF_REGION[locale.region] ||
-      (SCHENGEN_REGIONS.includes(locale.region) ? 'schengen' : null) ||
-      SIZE_OF_LANGUAGE[locale.language] ||
-      (SCHENGEN_LANGUAGES.includes(locale.language) ? 'schengen' : null);
+    const name = SIZE_OF_REGION[region] || (SCHENGEN_REGIONS.includes(region) ? 'schengen' : null);
     if (name && sizes.some((size) => size.name === name)) return name;
   }
   return sizes[0].name;
