@@ -3,7 +3,7 @@
 #   - requests per second and latency (median, p95) for 1920x1080 JPEG uploads, with 1 and with 4
 #     clients at once (latency includes the wait in the server's queue, as a client sees it);
 #   - the server's peak RSS;
-#   - a soak: many requests of a small JPEG, RSS after the first few and at the end, which must
+#   - a soak: many requests of a small JPEG, RSS after the first 100 and at the end, which must
 #     be within 10% of each other (exit status 1 otherwise).
 #
 #   bench/load.sh [--requests N] [--soak N] [--soak-size WxH] [-- rmbg serve options]
@@ -12,13 +12,10 @@
 # about as long per request as the 1080p runs; a small photograph keeps the rest of the work low.
 # --soak 0 skips it. The defaults take about half an hour on two busy cores.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cache=${RMBG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rmbg}
-rmbg=$root/build/rmbg
 requests=20
 soak=200
 soak_size=320x240
-soak_warmup=10
+soak_warmup=100
 serve_options=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -29,33 +26,10 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/load.sh [--requests N] [--soak N] [--soak-size WxH] [-- rmbg serve options]" >&2; exit 2 ;;
   esac
 done
-photo=$cache/testdata/rocket.jpg
-[ -f "$photo" ] || { echo "missing $photo: run scripts/bootstrap --tests" >&2; exit 1; }
-command -v vips >/dev/null || { echo "the vips command is missing: run scripts/bootstrap" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-server=
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# The sample photograph scaled and cropped to exactly the sizes wanted, as a camera's JPEG.
-jpeg() {  # WIDTH HEIGHT OUTPUT
-  vips thumbnail "$photo" "$3[Q=90]" "$1" --height "$2" --crop centre --size both
-}
+. "$(dirname "$0")/serve-under-test.sh"
 jpeg 1920 1080 "$tmp/1080p.jpg"
 jpeg "${soak_size%x*}" "${soak_size#*x}" "$tmp/soak.jpg"
-
-port=$((20000 + RANDOM % 20000))
-url=http://127.0.0.1:$port
-"$rmbg" serve --port "$port" --queue 64 "${serve_options[@]}" 2>"$tmp/serve.log" &
-server=$!
-until curl -sf "$url/api/health" >/dev/null; do
-  kill -0 "$server" 2>/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
-  sleep 0.2
-done
+start_server --queue 64 "${serve_options[@]}"
 
 rss_mb() {  # FIELD: VmRSS now, VmHWM the peak
   awk -v field="$1:" '$1 == field { printf "%.0f", $2 / 1024 }' "/proc/$server/status"

@@ -10,9 +10,6 @@
 #
 #   bench/soak.sh [--slow N] [--burst N] [-- rmbg serve options]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cache=${RMBG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rmbg}
-rmbg=$root/build/rmbg
 slow=200
 burst=50
 serve_options=()
@@ -24,31 +21,12 @@ while [ $# -gt 0 ]; do
     *) echo "usage: bench/soak.sh [--slow N] [--burst N] [-- rmbg serve options]" >&2; exit 2 ;;
   esac
 done
-photo=$cache/testdata/rocket.jpg
-[ -f "$photo" ] || { echo "missing $photo: run scripts/bootstrap --tests" >&2; exit 1; }
-
-tmp=$(mktemp -d)
-server=
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-vips thumbnail "$photo" "$tmp/1080p.jpg[Q=90]" 1920 --height 1080 --crop centre --size both
-vips thumbnail "$photo" "$tmp/small.jpg[Q=90]" 320 --height 240 --crop centre --size both
-
-start_server() {
-  port=$((20000 + RANDOM % 20000))
-  "$rmbg" serve --port "$port" "${serve_options[@]}" 2>>"$tmp/serve.log" &
-  server=$!
-  until curl -sf "http://127.0.0.1:$port/api/health" >/dev/null; do
-    kill -0 "$server" 2>/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
-    sleep 0.2
-  done
-}
+. "$(dirname "$0")/serve-under-test.sh"
+jpeg 1920 1080 "$tmp/1080p.jpg"
+jpeg 320 240 "$tmp/small.jpg"
 
 echo "== $(nproc) cores; $("$rmbg" --version); server options: ${serve_options[*]:-(defaults)}"
-start_server
+start_server "${serve_options[@]}"
 python3 - "$port" "$server" "$slow" "$burst" "$tmp" <<'PYTHON'
 import socket, statistics, sys, threading, time, os, uuid
 port, pid, slow, burst, tmp = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]

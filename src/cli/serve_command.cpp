@@ -58,6 +58,10 @@ Command add_serve_command(CLI::App& parent) {
   app->add_option("--queue", o.config.queue, "Requests that may wait for their turn (503 beyond)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
+  app->add_option("--max-connections", o.config.max_connections,
+                  "Connections served at once, slow ones included (more wait to be accepted)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
   app->add_option("--request-timeout", o.request_timeout,
                   "Seconds a request may wait for its turn before it gets 503")
       ->check(CLI::Range(1, 3600))

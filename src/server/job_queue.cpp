@@ -14,8 +14,7 @@ void JobQueue::run(const std::function<void()>& job, std::chrono::milliseconds m
   {
     std::unique_lock lock(mutex_);
     if (running_ >= concurrency_ || !waiting_.empty()) {
-      if (static_cast<int>(waiting_.size()) >= capacity_)
-        throw Error(ErrorCode::overloaded, "the server is busy: every place in its queue is taken");
+      if (static_cast<int>(waiting_.size()) >= capacity_) throw full_error();  // as full() says
       const std::uint64_t ticket = next_ticket_++;
       const auto place = waiting_.insert(waiting_.end(), ticket);
       const bool my_turn = slot_freed_.wait_for(lock, max_wait, [&] {
@@ -47,6 +46,15 @@ void JobQueue::finish(double seconds) {
     typical_job_seconds_ = 0.8 * typical_job_seconds_ + 0.2 * seconds;
   }
   slot_freed_.notify_all();
+}
+
+Error JobQueue::full_error() {
+  return Error(ErrorCode::overloaded, "the server is busy: every place in its queue is taken");
+}
+
+bool JobQueue::full() const {
+  std::lock_guard lock(mutex_);
+  return (running_ >= concurrency_ || !waiting_.empty()) && static_cast<int>(waiting_.size()) >= capacity_;
 }
 
 JobQueue::Counts JobQueue::counts() const {

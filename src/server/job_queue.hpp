@@ -9,6 +9,8 @@
 #include <list>
 #include <mutex>
 
+#include "rmbg/error.hpp"
+
 namespace rmbg::server {
 
 class JobQueue {
@@ -25,6 +27,9 @@ class JobQueue {
     int waiting = 0;
   };
   Counts counts() const;
+  // Whether run() would refuse a job now, without waiting, and the error it would throw.
+  bool full() const;
+  static Error full_error();
   int concurrency() const { return concurrency_; }
   int capacity() const { return capacity_; }
 

@@ -19,6 +19,9 @@ struct ServerConfig {
   std::size_t max_upload_bytes = 50 * 1024 * 1024;
   int concurrency = 1;                        // inferences at once, each using every core
   int queue = 16;                             // requests that may wait for an inference slot
+  // Connections served at once, each on a thread of its own: a client that sends slowly holds
+  // one, so that many are needed for slow clients not to keep others out. More wait to be accepted.
+  int max_connections = 256;
   std::chrono::seconds request_timeout{60};   // the longest a request waits in the queue
   std::chrono::seconds read_timeout{30};      // the longest silence while a request or reply is sent
   std::chrono::seconds idle_timeout{5};       // how long an idle keep-alive connection stays open

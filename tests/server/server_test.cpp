@@ -233,11 +233,10 @@ TEST(Server, ConcurrentRequestsAreEachAnsweredWithTheirOwnImage) {
     int width, height;
   };
   const std::vector<Upload> uploads{{"rocket.jpg", 640, 427}, {"coffee.png", 600, 400}, {"chelsea.png", 451, 300}};
-  std::atomic<bool> running{true};
   std::atomic<int> most_waiting{0};
-  std::thread watcher([&] {
+  std::jthread watcher([&](const std::stop_token& stop) {  // stopped and joined however the test ends
     auto http = server.client();
-    while (running) {
+    while (!stop.stop_requested()) {
       if (const auto system = http.Get("/api/system"))
         most_waiting = std::max(most_waiting.load(), json::parse(system->body)["queue"]["waiting"].get<int>());
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -256,7 +255,7 @@ TEST(Server, ConcurrentRequestsAreEachAnsweredWithTheirOwnImage) {
     EXPECT_EQ(out.width(), uploads[i].width) << uploads[i].file;
     EXPECT_EQ(out.height(), uploads[i].height) << uploads[i].file;
   }
-  running = false;
+  watcher.request_stop();
   watcher.join();
   EXPECT_GE(most_waiting, 1) << "one inference at a time: the others wait in the queue";
 }
@@ -520,8 +519,8 @@ TEST(Server, IdPhotoMistakesGetTheirStatusAndTheServerStaysUp) {
   EXPECT_EQ(post_idphoto(server, astronaut, {{"size", "1inch"}})->status, 200);
 }
 
-// Seconds until the server closes a raw connection that sent `request` and then went quiet.
-double seconds_until_closed(int port, const std::string& request) {
+// A raw connection to the server that has sent `request` (which may stop half-way).
+int connection_that_sent(int port, const std::string& request) {
   const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -529,6 +528,12 @@ double seconds_until_closed(int port, const std::string& request) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   EXPECT_EQ(::send(sock, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  return sock;
+}
+
+// Seconds until the server closes a raw connection that sent `request` and then went quiet.
+double seconds_until_closed(int port, const std::string& request) {
+  const int sock = connection_that_sent(port, request);
   const auto started = Clock::now();
   char buffer[4096];
   while (::recv(sock, buffer, sizeof buffer, 0) > 0) {
@@ -548,6 +553,48 @@ TEST(Server, StalledAndIdleConnectionsAreClosedAfterTheirTimeouts) {
   EXPECT_GT(idle, 0.5);
   EXPECT_LT(idle, 4) << "a kept-alive connection with nothing to do is closed after --idle-timeout";
   EXPECT_EQ(server.client().Get("/api/health")->status, 200);
+}
+
+TEST(Server, SlowClientsDoNotKeepOthersOut) {
+  ServerProcess server;
+  // Each sends the start of a request and then nothing, holding its connection for --read-timeout.
+  std::vector<int> slow;
+  for (int i = 0; i < 60; ++i) slow.push_back(connection_that_sent(server.port(), "POST /remove-bg HTTP/1.1\r\nHo"));
+  const auto started = Clock::now();
+  const auto health = server.client().Get("/api/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - started).count(), 2);
+  EXPECT_EQ(post(server, rocket())->status, 200);
+  for (const int sock : slow) ::close(sock);
+}
+
+TEST(Server, AnAnnouncedUploadIsRefusedBeforeItIsSentWhenTheQueueIsFull) {
+  ServerProcess server({"--queue", "0"});
+  const std::string large = test::to_bytes(decoded(rocket()).resize(9.4), ".jpg");
+  auto first = std::async(std::launch::async, [&] { return post(server, large); });
+  auto http = server.client();
+  while (json::parse(http.Get("/api/system")->body)["queue"]["running"].get<int>() == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // As curl announces any upload over 1 MB: the headers, then the body only after "100 Continue".
+  const int sock = connection_that_sent(
+      server.port(),
+      "POST /remove-bg HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+      "Content-Length: 5000000\r\nExpect: 100-continue\r\n\r\n");
+  const auto started = Clock::now();
+  std::string answer;
+  char buffer[4096];
+  while (answer.find("}") == std::string::npos) {
+    const ssize_t got = ::recv(sock, buffer, sizeof buffer, 0);
+    if (got <= 0) break;
+    answer.append(buffer, static_cast<size_t>(got));
+  }
+  ::close(sock);
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - started).count(), 1);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 503 ")) << answer;
+  EXPECT_NE(answer.find("Retry-After: "), std::string::npos) << answer;
+  EXPECT_NE(answer.find("every place in its queue is taken"), std::string::npos) << answer;
+  EXPECT_EQ(first.get()->status, 200);
 }
 
 TEST(Server, SigtermFinishesTheWorkInFlightThenExits) {

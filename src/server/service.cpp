@@ -1,0 +1,236 @@
+#include "service.hpp"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "http_errors.hpp"
+#include "multipart.hpp"
+
+namespace rmbg::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Threads beyond the inference slots and queue places, so that the page, health checks and
+// metrics are still answered while every place in the queue is taken.
+constexpr int kSpareThreads = 8;
+
+// Where the pre-routing hook keeps a form's own content type (see there).
+constexpr const char* kFormContentType = "X-Rmbg-Form-Content-Type";
+
+// Served with every response: the page and the API load nothing from anywhere but rmbg itself.
+const httplib::Headers kDefaultHeaders{
+    {"Content-Security-Policy",
+     "default-src 'self'; img-src 'self' blob: data:; base-uri 'none'; form-action 'none'; "
+     "frame-ancestors 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+};
+
+// When the request handled on this thread arrived. httplib handles a connection on one thread from
+// its first byte to its last, so the pre-routing hook can hand the time to the later hooks this way.
+thread_local std::optional<Clock::time_point> request_started;
+
+// httplib routes are regular expressions; ours are plain paths.
+std::string exact_path(std::string_view path) {
+  std::string pattern;
+  for (char c : path) {
+    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) pattern += '\\';
+    pattern += c;
+  }
+  return pattern;
+}
+
+std::string megabytes(std::size_t bytes) {
+  std::ostringstream text;
+  text << static_cast<double>(bytes) / (1024 * 1024);
+  return text.str();
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+Error model_loading() {
+  return Error(ErrorCode::not_ready, "the model is still loading; try again in a few seconds");
+}
+
+}  // namespace
+
+Service::Service(const ServerConfig& config) : config_(config), queue_(config.concurrency, config.queue) {
+  const auto threads = static_cast<size_t>(
+      std::max(config.max_connections, config.concurrency + config.queue + kSpareThreads));
+  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_.set_read_timeout(config.read_timeout);
+  http_.set_write_timeout(config.read_timeout);
+  http_.set_keep_alive_timeout(config.idle_timeout.count());
+  http_.set_payload_max_length(config.max_upload_bytes);
+  http_.set_default_headers(kDefaultHeaders);
+  // httplib's default also sets SO_REUSEPORT, with which a second server on the same port
+  // starts without complaint and silently takes half of the connections.
+  http_.set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  http_.set_pre_routing_handler([](const httplib::Request& request, httplib::Response&) {
+    request_started = Clock::now();
+    // Forms are read by parse_multipart, not by httplib: it gets them as a plain body. The
+    // request is ours to change here; httplib only hands it over as const.
+    const std::string type = request.get_header_value("Content-Type");
+    if (type.starts_with("multipart/form-data")) {
+      auto& headers = const_cast<httplib::Request&>(request).headers;
+      headers.erase("Content-Type");
+      headers.emplace("Content-Type", "application/octet-stream");
+      headers.emplace(kFormContentType, type);
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  http_.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        send_error(response, error_of_status(request, response.status));
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http_.set_expect_100_continue_handler([this](const httplib::Request& request, httplib::Response& response) {
+    const std::optional<Error> refusal = refusal_before_upload(request);
+    if (!refusal) return 100;
+    answer_error(response, *refusal);
+    return response.status;
+  });
+  // Counted before the response is sent, so that a client reading /metrics right after an
+  // answer finds that answer counted.
+  http_.set_post_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    count(request, response);
+  });
+  http_.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
+    log(request, response);
+  });
+}
+
+void Service::route(const std::string& method, const std::string& path, Handler handler, Work work) {
+  routes_.push_back(path);
+  if (work == Work::inference) inference_routes_.push_back(path);
+  auto guarded = [this, handler = std::move(handler)](const httplib::Request& request,
+                                                      httplib::Response& response) {
+    try {
+      handler(request, response);
+    } catch (const Error& e) {
+      answer_error(response, e);
+    } catch (const std::exception& e) {
+      send_internal_error(response, e.what());
+    }
+  };
+  if (method == "POST")
+    http_.Post(exact_path(path), guarded);
+  else
+    http_.Get(exact_path(path), guarded);
+}
+
+void Service::listen_on(const std::string& host, int port) {
+  if (!http_.bind_to_port(host, port))
+    throw Error(ErrorCode::io_error, "cannot listen on " + host + ":" + std::to_string(port) +
+                                         " (is another server using that port?)");
+}
+
+void Service::run() { http_.listen_after_bind(); }
+
+// httplib ignores a stop that comes before it is listening, so this waits for that first.
+void Service::stop(const std::stop_token& stopped) {
+  while (!http_.is_running() && !stopped.stop_requested())
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  http_.stop();
+}
+
+void Service::load_model() {
+  const auto started = Clock::now();
+  engine_ = std::make_unique<Engine>(config_.model, config_.engine);
+  // Without the face detector the server still removes backgrounds; ID photos say what is missing.
+  try {
+    faces_ = std::make_unique<FaceDetector>(config_.face_model, config_.engine);
+  } catch (const Error& e) {
+    faces_problem_ = std::make_unique<Error>(e);
+    std::fprintf(stderr, "rmbg: no ID photos: %s\n", e.what());
+  }
+  ready_ = true;
+  std::fprintf(stderr, "rmbg: model %s ready in %.1f s; %s\n", config_.model.name.c_str(),
+               seconds_since(started), engine_->device().summary.c_str());
+}
+
+Engine& Service::engine() {
+  if (!ready_) throw model_loading();
+  return *engine_;
+}
+
+FaceDetector& Service::face_detector() {
+  if (!ready_) throw model_loading();
+  if (faces_problem_) throw *faces_problem_;
+  return *faces_;
+}
+
+void Service::run_inference(const std::function<void()>& work) {
+  queue_.run(work, config_.request_timeout);
+  // glibc keeps freed memory in the arena of the thread that freed it; with a pool of HTTP
+  // threads taking turns, resident memory would creep up towards every thread's own peak.
+  ::malloc_trim(0);
+}
+
+int Service::images_in_progress() const {
+  const auto counts = queue_.counts();
+  return counts.running + counts.waiting;
+}
+
+httplib::MultipartFormDataMap Service::form_of(const httplib::Request& request) {
+  const std::string form_type = request.get_header_value(kFormContentType);
+  return form_type.empty() ? httplib::MultipartFormDataMap{}
+                           : parse_multipart(request.body, multipart_boundary(form_type));
+}
+
+std::optional<Error> Service::refusal_before_upload(const httplib::Request& request) const {
+  if (std::find(inference_routes_.begin(), inference_routes_.end(), request.path) == inference_routes_.end())
+    return std::nullopt;
+  if (!ready_) return model_loading();
+  if (queue_.full()) return JobQueue::full_error();
+  return std::nullopt;
+}
+
+void Service::answer_error(httplib::Response& response, const Error& error) const {
+  send_error(response, error);
+  if (error.code() == ErrorCode::overloaded)
+    response.set_header("Retry-After", std::to_string(queue_.retry_after_seconds()));
+  if (error.code() == ErrorCode::not_ready) response.set_header("Retry-After", kRetryWhileLoading);
+}
+
+// The error behind a status that httplib set itself, before any handler of ours ran.
+Error Service::error_of_status(const httplib::Request& request, int status) const {
+  const ErrorCode code = code_of_status(status);
+  switch (code) {
+    case ErrorCode::not_found:
+      return Error(code, "there is nothing at " + request.method + " " + request.path);
+    case ErrorCode::upload_too_large:
+      return Error(code, "the upload is larger than this server's limit of " +
+                             megabytes(config_.max_upload_bytes) + " MB");
+    default:
+      return Error(code, "the request is malformed (a broken HTTP request or multipart body)");
+  }
+}
+
+void Service::count(const httplib::Request& request, const httplib::Response& response) {
+  const bool known = std::find(routes_.begin(), routes_.end(), request.path) != routes_.end();
+  std::optional<double> seconds;
+  if (request_started) seconds = seconds_since(*request_started);
+  metrics_.record_request(known ? request.path : "other", response.status, seconds);
+}
+
+void Service::log(const httplib::Request& request, const httplib::Response& response) const {
+  const std::optional<Clock::time_point> started = std::exchange(request_started, std::nullopt);
+  // Page loads and polling of /api/system would drown the lines that matter.
+  if (request.method == "GET" && response.status < 400) return;
+  std::fprintf(stderr, "rmbg: %s %s %d %.2f s\n", request.method.c_str(), request.path.c_str(),
+               response.status, started ? seconds_since(*started) : 0.0);
+}
+
+}  // namespace rmbg::server

@@ -1,0 +1,87 @@
+#pragma once
+// What every family of routes shares: the HTTP server, the one engine and face detector, the
+// bounded queue of inferences, the metrics and the configuration. Each family adds its routes
+// with route() (see routes.hpp); the handlers only translate HTTP into library calls.
+#include <httplib.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "job_queue.hpp"
+#include "rmbg/engine.hpp"
+#include "rmbg/error.hpp"
+#include "rmbg/face.hpp"
+#include "server.hpp"
+#include "service_metrics.hpp"
+#include "system_usage.hpp"
+
+namespace rmbg::server {
+
+class Service {
+ public:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+  // Seconds a client is asked to wait while the model loads: loading takes a few seconds.
+  static constexpr const char* kRetryWhileLoading = "2";
+
+  explicit Service(const ServerConfig& config);
+
+  // What a route does: inference routes wait for a place in the bounded queue, and a client that
+  // announces its upload (Expect: 100-continue) is refused before sending it when none is free.
+  enum class Work { light, inference };
+
+  // Registers `handler` for the exact `path`. An Error it throws is answered as JSON with the
+  // status its code calls for; anything else as a 500. Nothing escapes.
+  void route(const std::string& method, const std::string& path, Handler handler, Work work = Work::light);
+
+  void listen_on(const std::string& host, int port);
+  // Returns once stop() was called and every request received before it has been answered.
+  void run();
+  void stop(const std::stop_token& stopped);
+  void load_model();
+
+  const ServerConfig& config() const { return config_; }
+  bool ready() const { return ready_; }
+  // Throw Error(not_ready) while the model loads; the face detector also when it could not be loaded.
+  Engine& engine();
+  FaceDetector& face_detector();
+  // Device of the loaded model; null while it loads.
+  const DeviceReport* device() const { return ready_ ? &engine_->device() : nullptr; }
+
+  // Runs `work` in an inference slot of the bounded queue (see JobQueue::run).
+  void run_inference(const std::function<void()>& work);
+  const JobQueue& queue() const { return queue_; }
+  int images_in_progress() const;
+  ServiceMetrics& metrics() { return metrics_; }
+  SystemMonitor& system() { return system_; }
+
+  // The fields of a multipart form, read by rmbg rather than httplib; none for any other body.
+  static httplib::MultipartFormDataMap form_of(const httplib::Request& request);
+
+ private:
+  // An error Service would answer before reading the request's body, if any.
+  std::optional<Error> refusal_before_upload(const httplib::Request& request) const;
+  void answer_error(httplib::Response& response, const Error& error) const;
+  Error error_of_status(const httplib::Request& request, int status) const;
+  void count(const httplib::Request& request, const httplib::Response& response);
+  void log(const httplib::Request& request, const httplib::Response& response) const;
+
+  const ServerConfig& config_;
+  httplib::Server http_;
+  std::vector<std::string> routes_;
+  std::vector<std::string> inference_routes_;
+  JobQueue queue_;
+  ServiceMetrics metrics_;
+  SystemMonitor system_;
+  std::unique_ptr<Engine> engine_;        // set once by load_model, read only after ready_
+  std::unique_ptr<FaceDetector> faces_;   // likewise; null when it could not be loaded,
+  std::unique_ptr<Error> faces_problem_;  // and this says why
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace rmbg::server
