@@ -165,7 +165,7 @@ async function open(item) {
   $('#viewer-status').textContent = item.tile.status.textContent;
   $('#viewer').classList.add('loading');
   try {
-    // Without a drawing of the original (a server without previews), the cut-out stands in for it.
+    // Without a drawing of the original (an older server, without previews), the cut-out stands in for it.
     item.editorReady ||= Promise.all([drawable(item.file), createImageBitmap(item.cutout)])
       .then(([original, cutout]) => new Editor($('#stage'), original || cutout, cutout));
     item.editor = await item.editorReady;

@@ -320,12 +320,16 @@ for info in archive.infolist():
   assert.equal(listing, 'rocket-cutout.png True\nchelsea-cutout.png True\n');
 });
 
-test('a HEIC photo from a phone gets a result, which opens and downloads', async () => {
+test('a HEIC photo from a phone gets a result and a preview of its original from the server', async () => {
   execFileSync('vips', ['copy', path.join(testdata, 'rocket.jpg'), path.join(scratch, 'phone.heic')]);
   await drop([sample('phone.heic', '', scratch)]);
   await tile('phone.heic').and(page.locator('.done')).waitFor({ timeout: 240_000 });
   await openResult('phone.heic');
   assert.ok(requested.some((url) => url.endsWith('/api/preview')), 'the browser cannot draw HEIC: it asks the server');
+  // The original shows left of the split: the preview, not the cut-out (transparent in the sky).
+  const shownOriginal = await page.locator('.view-original').evaluate((canvas) =>
+    canvas.getContext('2d').getImageData(canvas.width * 0.4, canvas.height * 0.2, 1, 1).data[3]);
+  assert.equal(shownOriginal, 255, 'the original, opaque where the cut-out is not');
   const alpha = await download(page.locator('#download-alpha'));
   assert.equal(alpha.name, 'phone-alpha.png');
   assert.deepEqual(pngHeader(alpha.bytes), { width: 640, height: 427, depth: 8, colourType: 0 });
