@@ -187,7 +187,7 @@ Command add_idphoto_command(CLI::App& parent) {
       ->needs(layout);
   app->add_option("-f,--format", o.format, "jpeg or png (default: from the output name)")->option_text("FORMAT");
   app->add_flag("--list-sizes", o.list_sizes, "List the sizes, their head rules and sources, and the print sheets");
-  app->add_flag("--quiet", o.quiet, "Report failures only");
+  app->add_flag("-q,--quiet", o.quiet, "Report failures only");
   o.pipeline.add_to(*app);
   return {app, [options] { return run_idphoto(*options); }};
 }

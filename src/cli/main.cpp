@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
       if (command.app->parsed()) return command.run();
   } catch (const rmbg::Error& e) {
     std::cerr << "rmbg: " << e.what() << "\n";
-    return 1;
+    // A wrong option value (a colour, an output name it cannot write) is bad usage, as CLI11's are.
+    return e.code() == rmbg::ErrorCode::invalid_argument ? 2 : 1;
   } catch (const std::exception& e) {
     std::cerr << "rmbg: internal error: " << e.what() << "\n";
     return 1;

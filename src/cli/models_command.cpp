@@ -109,7 +109,7 @@ Command add_models_command(CLI::App& parent) {
                     "Models to fetch (default: the default model and the face detector)")
       ->option_text("[NAME...]");
   fetch->add_flag("--all", options->all, "Fetch every model in the manifest");
-  fetch->add_flag("--quiet", options->quiet, "Print errors only");
+  fetch->add_flag("-q,--quiet", options->quiet, "Print errors only");
 
   auto q = std::make_shared<QuantizeCommandOptions>();
   CLI::App* quantize_app = app->add_subcommand(
@@ -126,7 +126,7 @@ Command add_models_command(CLI::App& parent) {
       ->check(CLI::Range(50.0, 100.0));
   quantize_app->add_option("--float-node", q->float_nodes, "Conv node to leave in float (repeatable)")
       ->option_text("NAME");
-  quantize_app->add_flag("--quiet", q->quiet, "Print errors only");
+  quantize_app->add_flag("-q,--quiet", q->quiet, "Print errors only");
   return {app, [options, list, quantize_app, q] {
             if (quantize_app->parsed()) return quantize(*q);
             return list->parsed() ? list_models() : fetch_models(*options);

@@ -15,7 +15,7 @@ void OutputOptions::add_to(CLI::App& app) {
       ->option_text("[PX]")
       ->expected(0, 1)
       ->default_str("0");
-  app.add_option("-q,--quality", quality, "Quality of JPEG and WebP output")
+  app.add_option("--quality", quality, "Quality of JPEG and WebP output")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
 }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 
 namespace rmbg::cli {
 namespace {
@@ -24,7 +25,7 @@ BatchProgress::BatchProgress(std::size_t total, bool quiet)
     : total_(total), quiet_(quiet), terminal_(isatty(STDERR_FILENO) != 0) {}
 
 void BatchProgress::start(const std::string& item) {
-  if (terminal_ && !quiet_) draw_bar(item);
+  if (bar()) draw_bar(item);
 }
 
 void BatchProgress::finish(const std::string& item, Outcome outcome, const std::string& detail) {
@@ -34,9 +35,9 @@ void BatchProgress::finish(const std::string& item, Outcome outcome, const std::
   // Failures are always reported; the rest only when the user wants to hear about it.
   if (outcome == Outcome::failed)
     std::fprintf(stderr, "rmbg: %s: %s\n", item.c_str(), detail.c_str());
-  else if (!quiet_ && !terminal_ && outcome == Outcome::written)
+  else if (!quiet_ && !bar() && outcome == Outcome::written)
     std::fprintf(stderr, "%s %s\n", item.c_str(), detail.c_str());
-  else if (!quiet_ && !terminal_)
+  else if (!quiet_ && !bar())
     std::fprintf(stderr, "skipped %s: %s\n", item.c_str(), detail.c_str());
 }
 
@@ -55,8 +56,9 @@ void BatchProgress::summary() const {
 
 void BatchProgress::interrupted(const char* signal) const {
   clear_bar();
-  std::fprintf(stderr, "rmbg: stopped by %s after %zu of %zu (%zu written, %zu skipped, %zu failed); no partial file is left\n",
-               signal, done_, total_, written_, skipped_, failed_);
+  const std::string of_total = total_ ? " of " + std::to_string(total_) : "";
+  std::fprintf(stderr, "rmbg: stopped by %s after %zu%s (%zu written, %zu skipped, %zu failed); no partial file is left\n",
+               signal, done_, of_total.c_str(), written_, skipped_, failed_);
 }
 
 void BatchProgress::draw_bar(const std::string& item) const {
@@ -79,7 +81,7 @@ void BatchProgress::draw_bar(const std::string& item) const {
 }
 
 void BatchProgress::clear_bar() const {
-  if (terminal_ && !quiet_) std::fprintf(stderr, "\r\033[K");
+  if (bar()) std::fprintf(stderr, "\r\033[K");
 }
 
 }  // namespace rmbg::cli

@@ -1,5 +1,6 @@
 #pragma once
-// Reports a batch as it goes: a live bar on a terminal, one plain line per file otherwise.
+// Reports a batch as it goes: a live bar on a terminal, one plain line per file otherwise. One
+// image, or a watched folder's stream of them (a total of 0), gets its result line everywhere.
 // Not thread-safe: a caller with several threads serialises its calls.
 #include <chrono>
 #include <cstddef>
@@ -22,6 +23,7 @@ class BatchProgress {
   std::size_t failed() const { return failed_; }
 
  private:
+  bool bar() const { return terminal_ && !quiet_ && total_ > 1; }
   void draw_bar(const std::string& item) const;
   void clear_bar() const;
 

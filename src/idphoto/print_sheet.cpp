@@ -9,8 +9,14 @@ namespace rmbg {
 namespace {
 
 constexpr double kMmPerInch = 25.4;
-constexpr double kMarginMm = 2;
-constexpr double kGapMm = 2;
+// The spacings tried, in order of preference: white paper between copies and around them, which
+// forgives a cut a little off the line; copies edge to edge inside the margin; edge to edge to
+// the paper's edge, as photo shops print (six 2x2 in photos on 4x6 in). A later one is taken
+// only when it holds more copies.
+struct Spacing {
+  double margin_mm, gap_mm;
+};
+constexpr Spacing kSpacings[] = {{2, 2}, {2, 0}, {0, 0}};
 // Cut lines: one pixel, a grey that shows on white paper and next to any background colour.
 const std::vector<double> kCutLineGrey{150, 150, 150};
 
@@ -88,13 +94,15 @@ const SheetSize& find_sheet_size(std::string_view name) {
 SheetLayout plan_sheet(const SheetSize& sheet, int photo_width, int photo_height, int dpi) {
   const auto px = [dpi](double mm) { return static_cast<int>(std::lround(mm / kMmPerInch * dpi)); };
   const int short_side = px(sheet.short_mm), long_side = px(sheet.long_mm);
-  const int margin = px(kMarginMm), gap = px(kGapMm);
-  SheetLayout layout{short_side, long_side, photo_width, photo_height,
-                     best_on(short_side, long_side, photo_width, photo_height, margin, gap)};
-  auto landscape = best_on(long_side, short_side, photo_width, photo_height, margin, gap);
-  if (better(landscape, layout.photos)) {
-    std::swap(layout.width, layout.height);
-    layout.photos = std::move(landscape);
+  SheetLayout layout{short_side, long_side, photo_width, photo_height, 0, 0, {}};
+  for (const Spacing& spacing : kSpacings) {
+    const int margin = px(spacing.margin_mm), gap = px(spacing.gap_mm);
+    SheetLayout portrait{short_side, long_side, photo_width, photo_height, margin, gap,
+                         best_on(short_side, long_side, photo_width, photo_height, margin, gap)};
+    SheetLayout landscape{long_side, short_side, photo_width, photo_height, margin, gap,
+                          best_on(long_side, short_side, photo_width, photo_height, margin, gap)};
+    SheetLayout& best = better(landscape.photos, portrait.photos) ? landscape : portrait;
+    if (best.photos.size() > layout.photos.size()) layout = std::move(best);
   }
   if (layout.photos.empty())
     throw Error(ErrorCode::invalid_argument, "a " + std::to_string(photo_width) + "x" + std::to_string(photo_height) +
@@ -106,7 +114,7 @@ SheetLayout plan_sheet(const SheetSize& sheet, int photo_width, int photo_height
     right = std::max(right, p.left + (p.turned ? photo_height : photo_width));
     bottom = std::max(bottom, p.top + (p.turned ? photo_width : photo_height));
   }
-  const int shift_x = (layout.width - right - margin) / 2, shift_y = (layout.height - bottom - margin) / 2;
+  const int shift_x = (layout.width - right - layout.margin) / 2, shift_y = (layout.height - bottom - layout.margin) / 2;
   for (PlacedPhoto& p : layout.photos) p.left += shift_x, p.top += shift_y;
   return layout;
 }
@@ -120,10 +128,14 @@ vips::VImage render_sheet(const vips::VImage& photo, const SheetLayout& layout) 
                                      ->set("yres", photo.yres()))
                            .copy_memory();
   const vips::VImage turned = photo.rot90();
+  for (const PlacedPhoto& p : layout.photos) sheet.draw_image(p.turned ? turned : photo, p.left, p.top);
+  // Around each copy on the paper between them; where copies touch, on their outermost pixels,
+  // drawn after every copy so that no neighbour covers a line.
+  const int outside = layout.gap > 0 ? 1 : 0;
   for (const PlacedPhoto& p : layout.photos) {
     const vips::VImage& copy = p.turned ? turned : photo;
-    sheet.draw_rect(kCutLineGrey, p.left - 1, p.top - 1, copy.width() + 2, copy.height() + 2);
-    sheet.draw_image(copy, p.left, p.top);
+    sheet.draw_rect(kCutLineGrey, p.left - outside, p.top - outside, copy.width() + 2 * outside,
+                    copy.height() + 2 * outside);
   }
   return sheet;
 }

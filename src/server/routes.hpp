@@ -5,7 +5,7 @@
 namespace rmbg::server {
 
 void add_page_routes(Service& service);     // the web page and the API description (page_routes.cpp)
-void add_cutout_routes(Service& service);   // POST /remove-bg (cutout_routes.cpp)
+void add_cutout_routes(Service& service);   // POST /remove-bg, POST /api/preview (cutout_routes.cpp)
 void add_idphoto_routes(Service& service);  // /api/idphoto and its size table (idphoto_routes.cpp)
 void add_status_routes(Service& service);   // health, system use, metrics (status_routes.cpp)
 void add_removebg_routes(Service& service);  // remove.bg's /v1.0/removebg and /v1.0/account (removebg_routes.cpp)

@@ -334,6 +334,41 @@ TEST(Cli, ABatchStoppedBySigtermResumesWhereItStopped) {
   EXPECT_EQ(files_in(dir / "out").size(), 5u);
 }
 
+// A photograph copied slowly into the watched folder is cut out once, when it is complete; one
+// moved in at once too; a file that is not a photograph is left alone.
+TEST(Cli, WatchCutsOutEachPhotographOnceItIsCompletelyWritten) {
+  TempDir dir;
+  for (const char* folder : {"in", "out", "tmp"}) fs::create_directories(dir / folder);
+  const pid_t pid = start_rmbg({"remove", "--watch", (dir / "in").string(), "-o", (dir / "out").string()},
+                               dir / "tmp", dir / "err.txt");
+  ASSERT_TRUE(wait_for([&] { return fs::exists(dir / "err.txt") && read_file(dir / "err.txt").find("watching") != std::string::npos; }));
+  const std::string photo = read_file(sample("rocket.jpg"));
+
+  // A copy that stalls half way for longer than the watch waits for a quiet file.
+  {
+    std::ofstream slow(dir / "in" / "slow.jpg", std::ios::binary);
+    slow.write(photo.data(), static_cast<std::streamsize>(photo.size() / 2));
+    slow.flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+    EXPECT_FALSE(fs::exists(dir / "out" / "slow.png")) << "read half-way: " << read_file(dir / "err.txt");
+    slow.write(photo.data() + photo.size() / 2, static_cast<std::streamsize>(photo.size() - photo.size() / 2));
+  }
+  ASSERT_TRUE(wait_for([&] { return fs::exists(dir / "out" / "slow.png"); })) << read_file(dir / "err.txt");
+
+  write_file_atomic(dir / "moved.jpg", photo);
+  fs::rename(dir / "moved.jpg", dir / "in" / "moved.jpg");
+  write_file_atomic(dir / "in" / "notes.txt", "not a photograph");
+  ASSERT_TRUE(wait_for([&] { return fs::exists(dir / "out" / "moved.png"); })) << read_file(dir / "err.txt");
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid).status, 130);
+
+  const std::string err = read_file(dir / "err.txt");
+  // Each photograph once and none failed: nothing was read before it was whole.
+  EXPECT_NE(err.find("stopped by SIGINT after 2 (2 written, 0 skipped, 0 failed)"), std::string::npos) << err;
+  EXPECT_EQ(files_in(dir / "out"), (std::vector<fs::path>{dir / "out" / "moved.png", dir / "out" / "slow.png"}));
+  for (const char* name : {"moved.png", "slow.png"}) EXPECT_EQ(load(dir / "out" / name).width(), 640) << name;
+}
+
 // bench/bombs.sh shows these figures.
 TEST(Cli, DecompressionBombsAreRefusedFromTheirHeadersInLittleMemory) {
   TempDir dir;
@@ -374,7 +409,7 @@ TEST(Cli, AnOutputThatIsOneOfTheInputsIsRefusedEvenWithOverwrite) {
   EXPECT_EQ(batch.status, 1);
   EXPECT_NE(batch.err.find("0 written, 0 skipped, 2 failed"), std::string::npos) << batch.err;
   const Result idphoto = rmbg("idphoto " + quoted(dir / "a.png") + " -o " + quoted(dir / "a.png") + " --size 1inch", dir);
-  EXPECT_EQ(idphoto.status, 1);
+  EXPECT_EQ(idphoto.status, 2);
   EXPECT_NE(idphoto.err.find("is the portrait itself: refused"), std::string::npos) << idphoto.err;
   EXPECT_EQ(read_file(dir / "a.png"), original);
   EXPECT_EQ(read_file(dir / "b.png"), original);
@@ -447,9 +482,9 @@ TEST(Cli, DeviceCudaFallsBackToTheCpuSayingWhy) {
     EXPECT_EQ(on_cpu.alpha, asked_cuda.alpha) << "the CPU it fell back to gives the CPU's cut-out";
   }
 
-  const Result automatic = rmbg("remove " + photo + " -o " + quoted(dir / "auto.png") + " --mask", dir);
+  const Result automatic = rmbg("remove " + photo + " -o " + quoted(dir / "auto.png") + " --mask --verbose", dir);
   ASSERT_EQ(automatic.status, 0) << automatic.err;
-  EXPECT_TRUE(automatic.err.starts_with("rmbg: inference on the ")) << "auto says where it runs: " << automatic.err;
+  EXPECT_TRUE(automatic.err.starts_with("rmbg: inference on the ")) << "auto says where it runs when asked: " << automatic.err;
 
   const Result wrong = rmbg("remove " + photo + " -o " + quoted(dir / "x.png") + " --device gpu", dir);
   EXPECT_EQ(wrong.status, 2);
@@ -466,14 +501,49 @@ TEST(Cli, OneImageIntoAFolderKeepsItsName) {
   }
 }
 
+// With "- -o -", or with no input and no -o at all: a pipe in goes to a pipe out.
 TEST(Cli, ReadsStandardInputAndWritesStandardOutput) {
   TempDir dir;
-  const Result run = rmbg("remove - -o - --format webp < " + quoted(sample("rocket.jpg")), dir);
-  ASSERT_EQ(run.status, 0) << run.err;
-  const Image out = decode_image(run.out);
-  EXPECT_EQ(out.format, "webp");
-  EXPECT_EQ(out.width(), 640);
-  EXPECT_TRUE(out.alpha.has_value());
+  for (const auto& [args, format] : {std::pair{"remove - -o - --format webp", "webp"}, std::pair{"remove", "png"}}) {
+    const Result run = rmbg(std::string(args) + " < " + quoted(sample("rocket.jpg")), dir);
+    ASSERT_EQ(run.status, 0) << args << ": " << run.err;
+    const Image out = decode_image(run.out);
+    EXPECT_EQ(out.format, format);
+    EXPECT_EQ(out.width(), 640);
+    EXPECT_TRUE(out.alpha.has_value());
+    EXPECT_EQ(run.err, "") << args << ": standard error stays quiet when the cut-out goes down a pipe";
+  }
+}
+
+// Without -o the cut-out goes beside the photograph, never over it, and a normal run says only
+// where it went; --verbose says more, -q nothing.
+TEST(Cli, WritesBesideThePhotographWithoutOutputAndSaysOnlyThat) {
+  TempDir dir;
+  fs::copy_file(sample("rocket.jpg"), dir / "rocket.jpg");
+  fs::copy_file(sample("chelsea.png"), dir / "chelsea.png");
+  const Result jpeg = rmbg("remove " + quoted(dir / "rocket.jpg"), dir);
+  ASSERT_EQ(jpeg.status, 0) << jpeg.err;
+  EXPECT_EQ(jpeg.err, (dir / "rocket.jpg").string() + " -> " + (dir / "rocket.png").string() + "\n")
+      << "the result line alone: no word of the device nobody asked about";
+  EXPECT_EQ(load(dir / "rocket.png").bands(), 4);
+
+  const Result png = rmbg("remove " + quoted(dir / "chelsea.png"), dir);
+  ASSERT_EQ(png.status, 0) << png.err;
+  EXPECT_EQ(png.err, (dir / "chelsea.png").string() + " -> " + (dir / "chelsea-nobg.png").string() + "\n");
+  EXPECT_EQ(load(dir / "chelsea.png").bands(), 3) << "the photograph is untouched";
+  EXPECT_EQ(load(dir / "chelsea-nobg.png").bands(), 4);
+
+  const Result verbose = rmbg("remove " + quoted(dir / "rocket.jpg") + " --overwrite --format webp --verbose", dir);
+  ASSERT_EQ(verbose.status, 0) << verbose.err;
+  EXPECT_NE(verbose.err.find("rmbg: inference on the "), std::string::npos) << verbose.err;
+  EXPECT_NE(verbose.err.find("rmbg: model isnet-qdq, preset balanced"), std::string::npos) << verbose.err;
+  EXPECT_NE(verbose.err.find("1 written, 0 skipped, 0 failed in"), std::string::npos) << verbose.err;
+  EXPECT_TRUE(fs::exists(dir / "rocket.webp"));
+
+  const Result quiet = rmbg("remove " + quoted(dir / "rocket.jpg") + " -q --overwrite --quality 50 -o " +
+                                quoted(dir / "q.jpg"), dir);
+  ASSERT_EQ(quiet.status, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
 }
 
 TEST(Cli, WrongUsageIsAClearErrorWithoutLoadingAnything) {
@@ -484,17 +554,21 @@ TEST(Cli, WrongUsageIsAClearErrorWithoutLoadingAnything) {
     int status;
   };
   for (const auto& c : std::vector<Case>{
-           {"remove " + quoted(in) + " -o x.jpg --depth 16", "16-bit output needs PNG", 1},
-           {"remove " + quoted(in) + " -o x.bmp", "cannot tell the format from 'x.bmp'", 1},
-           {"remove " + quoted(in) + " -o x.png --format jpeg", "disagrees with the output name", 1},
-           {"remove " + quoted(in) + " -o x.png --bg skyblue", "'skyblue' is not a colour", 1},
-           {"remove " + quoted(in) + " -o x.png --model nope", "unknown model 'nope'", 1},
-           {"remove " + quoted(in) + " -o x.png --bg " + std::string(100, 'f'), "is too long (100 characters; at most 64)", 1},
+           {"remove " + quoted(in) + " -o x.jpg --depth 16", "16-bit output needs PNG", 2},
+           {"remove " + quoted(in) + " -o x.bmp", "cannot tell the format from 'x.bmp'", 2},
+           {"remove " + quoted(in) + " -o x.png --format jpeg", "disagrees with the output name", 2},
+           {"remove " + quoted(in) + " -o x.png --bg skyblue", "'skyblue' is not a colour", 2},
+           {"remove " + quoted(in) + " -o x.png --model nope", "unknown model 'nope'", 2},
+           {"remove " + quoted(in) + " -o x.png --bg " + std::string(100, 'f'), "is too long (100 characters; at most 64)", 2},
            {"remove " + quoted(in) + " -o x.png --max-megapixels 1e300", "--max-megapixels", 2},
            {"remove " + quoted(in) + " -o x.png --model-file " + quoted(in) + " --input-size 99999999999x1024",
-            "--input-size '99999999999x1024' is not a size", 1},
+            "--input-size '99999999999x1024' is not a size", 2},
            {"remove " + quoted(in) + " -o x.png --depth 12", "--depth", 2},
-           {"remove " + quoted(in), "--output is required", 2},
+           {"remove " + quoted(in.parent_path()), "needs -o OUTDIR", 2},
+           {"remove " + quoted(in) + " -o x.png -q --verbose", "excludes", 2},
+           {"remove --watch " + quoted(in.parent_path()), "--watch needs -o OUTDIR", 2},
+           {"remove --watch " + quoted(in) + " -o out", "--watch needs a folder", 2},
+           {"remove --watch " + quoted(dir.path()) + " -o " + quoted(dir.path()), "must be different folders", 2},
            {"frobnicate", "unknown command 'frobnicate'", 2},
        }) {
     const Result run = rmbg(c.args, dir);
@@ -530,7 +604,7 @@ TEST(Cli, MakesAnIdPhotoUnderAFileSizeWithItsPrintSheet) {
   const vips::VImage sheet = load(dir / "visa-sheet.jpg");
   EXPECT_EQ(sheet.width() * sheet.height(), 1200 * 1800);
   EXPECT_NEAR(sheet.xres() * 25.4, 300, 0.01);
-  EXPECT_NE(run.err.find("2 copies on a 6-inch"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("6 copies on a 6-inch"), std::string::npos) << run.err;
 
   const Result list = rmbg("idphoto --list-sizes --dpi 600", dir);
   ASSERT_EQ(list.status, 0) << list.err;
@@ -560,12 +634,12 @@ TEST(Cli, IdPhotoMistakesAreClearErrors) {
     int status;
   };
   for (const auto& c : std::vector<Case>{
-           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 3inch", "unknown photo size '3inch'", 1},
-           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 99999999999999999999x45mm", "too large for a side", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 3inch", "unknown photo size '3inch'", 2},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 99999999999999999999x45mm", "too large for a side", 2},
            {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --kb 1e300", "--kb", 2},
-           {"idphoto " + quoted(astronaut) + " -o x.png --size 1inch --kb 20", "--kb needs JPEG", 1},
-           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --bg sky", "'sky' is not a colour", 1},
-           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --layout a4", "unknown print sheet 'a4'", 1},
+           {"idphoto " + quoted(astronaut) + " -o x.png --size 1inch --kb 20", "--kb needs JPEG", 2},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --bg sky", "'sky' is not a colour", 2},
+           {"idphoto " + quoted(astronaut) + " -o x.jpg --size 1inch --layout a4", "unknown print sheet 'a4'", 2},
            {"idphoto " + quoted(astronaut) + " -o x.jpg", "needs a photo, -o OUTPUT and --size", 2},
            {"idphoto " + quoted(dir / "two.png") + " -o x.jpg --size 1inch", "2 faces found", 1},
            {"idphoto " + quoted(sample("chelsea.png")) + " -o x.jpg --size 1inch", "no face found", 1},

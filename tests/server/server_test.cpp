@@ -404,7 +404,7 @@ TEST(Server, DescribesItselfAndServesThePageFromTheBinary) {
   const json api = json::parse(http.Get("/api/openapi.json")->body);
   EXPECT_EQ(api["openapi"].get<std::string>().substr(0, 2), "3.");
   EXPECT_EQ(api["info"]["version"], RMBG_VERSION);
-  for (const char* path : {"/remove-bg", "/api/idphoto", "/api/idphoto/sizes", "/api/health", "/api/system",
+  for (const char* path : {"/remove-bg", "/api/preview", "/api/idphoto", "/api/idphoto/sizes", "/api/health", "/api/system",
                            "/metrics", "/api/openapi.json", "/"})
     EXPECT_TRUE(api["paths"].contains(path)) << path;
   const json& fields =
@@ -438,6 +438,25 @@ std::string from_base64(const std::string& text) {
     if ((bits += 6) >= 8) bytes += static_cast<char>((group >> (bits -= 8)) & 0xff);
   }
   return bytes;
+}
+
+// A HEIC photograph, which no browser but Safari draws, comes back as a JPEG of its own size; a
+// file that is not a photograph gets the same errors as /remove-bg.
+TEST(Server, PreviewsAPhotographForABrowserThatCannotDrawIt) {
+  ServerProcess server;
+  init_vips();
+  const std::string heic = test::to_bytes(decoded(rocket()), ".heic");
+  const auto response = server.client().Post("/api/preview", form(heic, {}, "phone.heic"));
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200) << response->body;
+  EXPECT_EQ(response->get_header_value("Content-Type"), "image/jpeg");
+  const vips::VImage preview = decoded(response->body);
+  EXPECT_EQ(preview.width(), 640);
+  EXPECT_EQ(preview.height(), 427);
+  const double difference = (preview.cast(VIPS_FORMAT_FLOAT) - decoded(rocket()).cast(VIPS_FORMAT_FLOAT)).abs().avg();
+  EXPECT_LT(difference, 6) << "the photograph itself";
+  expect_json_error(server.client().Post("/api/preview", form("not a picture")), 415, "unsupported_format", "",
+                    "a text file");
 }
 
 httplib::Result post_idphoto(const ServerProcess& server, const std::string& image, const Fields& fields,

@@ -104,8 +104,9 @@ TEST(PhotoStandards, CustomSizesAreReadWithoutBacktrackingAndWithinBounds) {
   EXPECT_EQ(pixel_size(largest.standard, kMaxDpi).width, 4'724'409);
 }
 
-// No copy overlaps another or its cut line, and every copy lies inside the sheet's margins.
-void expect_cuttable(const SheetLayout& layout, int margin) {
+// No copy overlaps another, copies are the layout's gap apart (or share an edge when it is 0), and
+// every copy lies inside the sheet's margins.
+void expect_cuttable(const SheetLayout& layout) {
   struct Rect {
     int left, top, right, bottom;
   };
@@ -114,33 +115,37 @@ void expect_cuttable(const SheetLayout& layout, int margin) {
     const int w = p.turned ? layout.photo_height : layout.photo_width;
     const int h = p.turned ? layout.photo_width : layout.photo_height;
     rects.push_back({p.left, p.top, p.left + w, p.top + h});
-    EXPECT_GE(p.left, margin);
-    EXPECT_GE(p.top, margin);
-    EXPECT_LE(p.left + w, layout.width - margin);
-    EXPECT_LE(p.top + h, layout.height - margin);
+    EXPECT_GE(p.left, layout.margin);
+    EXPECT_GE(p.top, layout.margin);
+    EXPECT_LE(p.left + w, layout.width - layout.margin);
+    EXPECT_LE(p.top + h, layout.height - layout.margin);
   }
+  const int gap = layout.gap;
   for (size_t i = 0; i < rects.size(); ++i)
     for (size_t j = i + 1; j < rects.size(); ++j) {
       const Rect& a = rects[i];
       const Rect& b = rects[j];
-      const bool apart = a.right + 2 <= b.left || b.right + 2 <= a.left || a.bottom + 2 <= b.top ||
-                         b.bottom + 2 <= a.top;
-      EXPECT_TRUE(apart) << "copies " << i << " and " << j << " touch";
+      const bool apart = a.right + gap <= b.left || b.right + gap <= a.left || a.bottom + gap <= b.top ||
+                         b.bottom + gap <= a.top;
+      EXPECT_TRUE(apart) << "copies " << i << " and " << j << " overlap or are closer than " << gap << " px";
     }
 }
 
 TEST(PrintSheet, HoldsAsManyCopiesAsFit) {
-  // At 300 DPI a 6-inch sheet is 1200x1800 px; margins and gaps are 2 mm (24 px).
+  // At 300 DPI a 6-inch sheet is 1200x1800 px; margins and gaps are 2 mm (24 px) unless copies
+  // edge to edge, inside the margin or out to the paper's edge, hold more.
   struct Case {
     std::string size, sheet;
     size_t copies;
-    int turned;
+    int turned, margin, gap;
   };
   for (const auto& c : std::vector<Case>{
-           {"1inch", "6inch", 13, 5},       // 2 columns of 4 upright, a column of 5 turned beside (3x4 = 12)
-           {"2inch", "6inch", 6, 2},        // 4 upright in a row, 2 turned below
-           {"us-visa", "6inch", 2, 0},      // 2x2 in: two fit on 4x6 in with margins
-           {"small-2inch", "5inch", 5, 2},  // 3 upright in a row, 2 turned below
+           {"us-visa", "6inch", 6, 0, 0, 0},       // 2x2 in: 2x3 edge to edge fill 4x6 in, as photo shops print
+           {"1inch", "6inch", 16, 0, 0, 0},        // 4x4 edge to edge (13 with gaps)
+           {"2inch", "6inch", 8, 0, 0, 0},         // (6 with gaps)
+           {"2inch", "5inch", 5, 2, 24, 0},        // edge to edge inside the margins (4 with gaps)
+           {"small-2inch", "5inch", 5, 2, 24, 24},  // 3 upright in a row, 2 turned below: gaps cost nothing
+           {"japan-visa", "6inch", 6, 0, 24, 24},
        }) {
     const PixelSize px = pixel_size(find_photo_standard(c.size), 300);
     const SheetLayout layout = plan_sheet(find_sheet_size(c.sheet), px.width, px.height, 300);
@@ -148,8 +153,10 @@ TEST(PrintSheet, HoldsAsManyCopiesAsFit) {
     EXPECT_EQ(std::count_if(layout.photos.begin(), layout.photos.end(), [](const PlacedPhoto& p) { return p.turned; }),
               c.turned)
         << c.size << " on " << c.sheet;
+    EXPECT_EQ(layout.margin, c.margin) << c.size << " on " << c.sheet;
+    EXPECT_EQ(layout.gap, c.gap) << c.size << " on " << c.sheet;
     EXPECT_EQ(std::min(layout.width, layout.height), c.sheet == "6inch" ? 1200 : 1050);
-    expect_cuttable(layout, 24);
+    expect_cuttable(layout);
   }
   EXPECT_EQ(code_of([] { plan_sheet(find_sheet_size("5inch"), 2000, 2000, 300); }), ErrorCode::invalid_argument);
   EXPECT_EQ(code_of([] { find_sheet_size("a4"); }), ErrorCode::invalid_argument);
@@ -157,17 +164,30 @@ TEST(PrintSheet, HoldsAsManyCopiesAsFit) {
 
 TEST(PrintSheet, DrawsEveryCopyWithACutLine) {
   init_vips();
-  const vips::VImage photo = (vips::VImage::black(295, 413, vips::VImage::option()->set("bands", 3)) + 40)
-                                 .cast(VIPS_FORMAT_UCHAR)
-                                 .copy(vips::VImage::option()->set("xres", 300 / 25.4)->set("yres", 300 / 25.4));
-  const SheetLayout layout = plan_sheet(find_sheet_size("6inch"), 295, 413, 300);
-  const vips::VImage sheet = render_sheet(photo, layout);
-  EXPECT_EQ(sheet.width(), layout.width);
-  EXPECT_NEAR(sheet.xres() * 25.4, 300, 0.01);
-  for (const PlacedPhoto& p : layout.photos) {
-    EXPECT_EQ(sheet.getpoint(p.left + 100, p.top + 100)[0], 40);  // the photo
-    EXPECT_EQ(sheet.getpoint(p.left - 1, p.top + 100)[0], 150);   // its cut line
-    EXPECT_EQ(sheet.getpoint(p.left - 5, p.top + 100)[0], 255);   // white paper
+  struct Case {
+    int width, height;
+    const char* paper;
+  };
+  // 1-inch copies edge to edge on 6-inch paper; small 2-inch ones with gaps on 5-inch paper.
+  for (const Case c : {Case{295, 413, "6inch"}, Case{413, 531, "5inch"}}) {
+    const vips::VImage photo = (vips::VImage::black(c.width, c.height, vips::VImage::option()->set("bands", 3)) + 40)
+                                   .cast(VIPS_FORMAT_UCHAR)
+                                   .copy(vips::VImage::option()->set("xres", 300 / 25.4)->set("yres", 300 / 25.4));
+    const SheetLayout layout = plan_sheet(find_sheet_size(c.paper), c.width, c.height, 300);
+    EXPECT_EQ(layout.gap > 0, std::string(c.paper) == "5inch");
+    const vips::VImage sheet = render_sheet(photo, layout);
+    EXPECT_EQ(sheet.width(), layout.width);
+    EXPECT_NEAR(sheet.xres() * 25.4, 300, 0.01);
+    for (const PlacedPhoto& p : layout.photos) {
+      EXPECT_EQ(sheet.getpoint(p.left + 100, p.top + 100)[0], 40);  // the photo
+      if (layout.gap > 0) {
+        EXPECT_EQ(sheet.getpoint(p.left - 1, p.top + 100)[0], 150);  // its cut line, on the paper
+        EXPECT_EQ(sheet.getpoint(p.left - 5, p.top + 100)[0], 255);  // white paper
+      } else {
+        EXPECT_EQ(sheet.getpoint(p.left, p.top + 100)[0], 150);  // its cut line, on its edge
+        EXPECT_EQ(sheet.getpoint(p.left + 1, p.top + 100)[0], 40);
+      }
+    }
   }
 }
 
