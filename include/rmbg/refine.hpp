@@ -10,7 +10,8 @@
 
 namespace rmbg {
 
-// Interleaved float planes read back bilinearly at a larger size, pixel centres aligned.
+// Interleaved float planes (1, 4 or 6 channels) read back bilinearly at a larger size, pixel
+// centres aligned.
 class Upsampled {
  public:
   Upsampled(std::vector<float> planes, int width, int height, int channels, int out_width, int out_height);
@@ -24,6 +25,8 @@ class Upsampled {
     float w1;
   };
   static std::vector<Tap> taps(int size, int out_size);
+  template <int Channels>
+  void span_of(int y, int x0, int count, float* out) const;
 
   std::vector<float> planes_;
   int width_, channels_;

@@ -66,6 +66,11 @@ Ort::SessionOptions cpu_options(const SessionSettings& settings) {
   // Planning all activation buffers up front costs ISNet ~0.8 GB of peak memory and buys no
   // speed here (measured with bench/core.sh at 1920x1080).
   options.DisableMemPattern();
+  // ONNX Runtime's workers otherwise spin between operators, and on two cores that takes the
+  // time the decoding of the next photograph and the encoding of the last one need in a batch,
+  // and that other requests and processes need on a shared machine. Between ISNet's convolutions
+  // there is nothing to wait for that a sleep would lengthen noticeably.
+  options.AddConfigEntry("session.intra_op.allow_spinning", "0");
   return options;
 }
 

@@ -10,7 +10,10 @@ namespace rmbg {
 Upsampled::Upsampled(std::vector<float> planes, int width, int height, int channels, int out_width,
                      int out_height)
     : planes_(std::move(planes)), width_(width), channels_(channels), xs_(taps(width, out_width)),
-      ys_(taps(height, out_height)) {}
+      ys_(taps(height, out_height)) {
+  if (channels != 1 && channels != 4 && channels != 6)
+    throw Error(ErrorCode::invalid_argument, "Upsampled takes 1, 4 or 6 channels");
+}
 
 std::vector<Upsampled::Tap> Upsampled::taps(int size, int out_size) {
   std::vector<Tap> t(out_size);
@@ -23,18 +26,31 @@ std::vector<Upsampled::Tap> Upsampled::taps(int size, int out_size) {
   return t;
 }
 
-void Upsampled::span(int y, int x0, int count, float* out) const {
-  const float* r0 = &planes_[static_cast<size_t>(ys_[y].i0) * width_ * channels_];
-  const float* r1 = &planes_[static_cast<size_t>(ys_[y].i1) * width_ * channels_];
+// With the channel count known to the compiler, which then unrolls the channels: the refinement
+// reads every full-resolution pixel through this, for the alpha's four coefficients and for the
+// foreground's six wide colours.
+template <int Channels>
+void Upsampled::span_of(int y, int x0, int count, float* out) const {
+  const float* r0 = &planes_[static_cast<size_t>(ys_[y].i0) * width_ * Channels];
+  const float* r1 = &planes_[static_cast<size_t>(ys_[y].i1) * width_ * Channels];
   const float wy = ys_[y].w1;
   for (int i = 0; i < count; ++i) {
     const Tap& tx = xs_[x0 + i];
-    const int a = tx.i0 * channels_, b = tx.i1 * channels_;
-    for (int c = 0; c < channels_; ++c) {
-      const float top = r0[a + c] + (r0[b + c] - r0[a + c]) * tx.w1;
-      const float bottom = r1[a + c] + (r1[b + c] - r1[a + c]) * tx.w1;
-      out[i * channels_ + c] = top + (bottom - top) * wy;
+    const float *a0 = r0 + tx.i0 * Channels, *b0 = r0 + tx.i1 * Channels;
+    const float *a1 = r1 + tx.i0 * Channels, *b1 = r1 + tx.i1 * Channels;
+    for (int c = 0; c < Channels; ++c) {
+      const float top = a0[c] + (b0[c] - a0[c]) * tx.w1;
+      const float bottom = a1[c] + (b1[c] - a1[c]) * tx.w1;
+      out[i * Channels + c] = top + (bottom - top) * wy;
     }
+  }
+}
+
+void Upsampled::span(int y, int x0, int count, float* out) const {
+  switch (channels_) {
+    case 1: return span_of<1>(y, x0, count, out);
+    case 4: return span_of<4>(y, x0, count, out);
+    default: return span_of<6>(y, x0, count, out);  // the constructor allows no other count
   }
 }
 
