@@ -12,12 +12,17 @@
 #include "rmbg/error.hpp"
 
 namespace rmbg {
-namespace {
 
 Ort::Env& ort_env() {
-  static Ort::Env env(ORT_LOGGING_LEVEL_WARNING, "rmbg");
+  static Ort::Env env = [] {
+    Ort::Env made(ORT_LOGGING_LEVEL_WARNING, "rmbg");
+    made.DisableTelemetryEvents();  // nothing about the user's work leaves the machine
+    return made;
+  }();
   return env;
 }
+
+namespace {
 
 constexpr const char* kCudaProvider = "CUDAExecutionProvider";
 

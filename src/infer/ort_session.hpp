@@ -10,6 +10,9 @@
 
 namespace rmbg {
 
+// The process's one ONNX Runtime environment, with telemetry off.
+Ort::Env& ort_env();
+
 struct SessionSettings {
   int threads = 0;  // intra-op threads; 0 = every core
   Device device = Device::cpu;

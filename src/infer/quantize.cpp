@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ort_session.hpp"
 #include "rmbg/engine.hpp"
 #include "rmbg/error.hpp"
 #include "rmbg/files.hpp"
@@ -484,11 +485,6 @@ struct TensorStats {
   Histogram positive, negative;
 };
 
-Ort::Env& calibration_env() {
-  static Ort::Env env(ORT_LOGGING_LEVEL_WARNING, "rmbg-calibration");
-  return env;
-}
-
 }  // namespace
 
 // --- public API -------------------------------------------------------------------------------
@@ -607,7 +603,7 @@ Calibrator::Calibrator(const std::string& fp32_model, int threads) : state_(std:
   so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
   const std::string bytes = serialise(model);
   try {
-    state_->session = Ort::Session(calibration_env(), bytes.data(), bytes.size(), so);
+    state_->session = Ort::Session(ort_env(), bytes.data(), bytes.size(), so);
     Ort::AllocatorWithDefaultOptions allocator;
     state_->input_name = state_->session.GetInputNameAllocated(0, allocator).get();
   } catch (const Ort::Exception& e) {
