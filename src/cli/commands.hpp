@@ -17,5 +17,6 @@ Command add_models_command(CLI::App& parent);
 Command add_eval_command(CLI::App& parent);
 Command add_bench_command(CLI::App& parent);
 Command add_serve_command(CLI::App& parent);
+Command add_video_command(CLI::App& parent);
 
 }  // namespace rmbg::cli
