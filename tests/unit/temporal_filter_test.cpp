@@ -14,10 +14,12 @@ namespace {
 
 constexpr int kWidth = 160, kHeight = 120;
 
-// A smooth texture the optical flow can follow; `seed` makes another scene.
+// A smooth texture the optical flow can follow; another `seed` makes another scene (other
+// frequencies: not the same texture moved).
 std::uint8_t texture(int x, int y, int channel, double seed) {
-  const double v = 128 + 55 * std::sin(x * 0.31 + seed + channel) * std::cos(y * 0.23 - seed) +
-                   40 * std::sin((x + 2 * y) * 0.11 + 3 * seed + channel);
+  const double f = 1 + 0.6 * seed;
+  const double v = 128 + 55 * std::sin(x * 0.31 * f + seed + channel) * std::cos(y * 0.23 / f - seed) +
+                   40 * std::sin((x + 2 * y) * 0.11 * f + 3 * seed + channel);
   return static_cast<std::uint8_t>(std::clamp(v, 0.0, 255.0));
 }
 

@@ -25,12 +25,12 @@ namespace fs = std::filesystem;
 constexpr int kWidth = 192, kHeight = 160, kFrames = 12;
 constexpr double kFrameSeconds = 1001.0 / 30000;
 
-struct Run {
+struct Outcome {
   int status;
   std::string output;  // stdout and stderr together
 };
 
-Run shell(const std::string& command) {
+Outcome shell(const std::string& command) {
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
   std::string output;
   char buffer[4096];
@@ -46,7 +46,7 @@ std::string in_quotes(const fs::path& path) {
 }
 
 // The smallest model input the default model takes keeps the model's runs short.
-Run rmbg_video(const fs::path& input, const fs::path& output, const std::string& options = "") {
+Outcome rmbg_video(const fs::path& input, const fs::path& output, const std::string& options = "") {
   return shell(std::string(RMBG_BINARY) + " video " + in_quotes(input) + " -o " + in_quotes(output) +
                " --model-side 256 --threads 2 --quiet " + options);
 }
@@ -72,7 +72,7 @@ class VideoTest : public ::testing::Test {
     const vips::VImage backdrop = vips::VImage::black(kWidth, kHeight, vips::VImage::option()->set("bands", 3)) + 205;
     outline.ifthenelse(fur, backdrop).cast(VIPS_FORMAT_UCHAR).write_to_file((dir_->path() / "horse.png").c_str());
     truth_ = new Matte(to_matte(outline));
-    const Run made = shell("ffmpeg -v error -y -loop 1 -framerate 30000/1001 -i " + in_quotes(dir_->path() / "horse.png") +
+    const Outcome made = shell("ffmpeg -v error -y -loop 1 -framerate 30000/1001 -i " + in_quotes(dir_->path() / "horse.png") +
                            " -f lavfi -i sine=frequency=440:sample_rate=44100 -frames:v " + std::to_string(kFrames) +
                            " -t " + std::to_string(kFrames * kFrameSeconds) +
                            " -pix_fmt yuv420p -c:v libx264 -c:a aac " + in_quotes(clip_));
@@ -105,7 +105,7 @@ class VideoTest : public ::testing::Test {
 
   // The sound's codec, and its start and length beside the video's: in sync within a frame.
   static std::string expect_sound_in_sync(const fs::path& video) {
-    const Run probe = shell("ffprobe -v error -show_entries stream=codec_type,codec_name,start_time,duration -of csv=p=0 " +
+    const Outcome probe = shell("ffprobe -v error -show_entries stream=codec_type,codec_name,start_time,duration -of csv=p=0 " +
                             in_quotes(video));
     EXPECT_EQ(probe.status, 0) << probe.output;
     std::istringstream lines(probe.output);
@@ -129,7 +129,7 @@ class VideoTest : public ::testing::Test {
   }
 
   static std::string frame_rate(const fs::path& video) {
-    const Run probe = shell("ffprobe -v error -select_streams v -show_entries stream=r_frame_rate -of csv=p=0 " +
+    const Outcome probe = shell("ffprobe -v error -select_streams v -show_entries stream=r_frame_rate -of csv=p=0 " +
                             in_quotes(video));
     return probe.output.substr(0, probe.output.find('\n'));
   }
@@ -152,7 +152,7 @@ Matte* VideoTest::truth_ = nullptr;
 
 TEST_F(VideoTest, ProResMovKeepsAlphaTimesAndSound) {
   const fs::path out = out_ / "horse.mov";
-  const Run run = rmbg_video(clip_, out);
+  const Outcome run = rmbg_video(clip_, out);
   ASSERT_EQ(run.status, 0) << run.output;
   expect_alpha_frames(out);
   EXPECT_EQ(frame_rate(out), "30000/1001");
@@ -162,7 +162,7 @@ TEST_F(VideoTest, ProResMovKeepsAlphaTimesAndSound) {
 
 TEST_F(VideoTest, Vp9WebmKeepsAlphaAndSoundAsOpus) {
   const fs::path out = out_ / "horse.webm";
-  const Run run = rmbg_video(clip_, out);
+  const Outcome run = rmbg_video(clip_, out);
   ASSERT_EQ(run.status, 0) << run.output;
   expect_alpha_frames(out);
   EXPECT_EQ(expect_sound_in_sync(out), "opus");  // WebM takes no AAC: encoded again
@@ -170,7 +170,7 @@ TEST_F(VideoTest, Vp9WebmKeepsAlphaAndSoundAsOpus) {
 
 TEST_F(VideoTest, PngSequenceHasEveryFrameAndItsTime) {
   const fs::path out = out_ / "frames";
-  const Run run = rmbg_video(clip_, out, "--format png");
+  const Outcome run = rmbg_video(clip_, out, "--format png");
   ASSERT_EQ(run.status, 0) << run.output;
   std::ifstream times(out / "frames.txt");
   std::string line;
@@ -196,7 +196,7 @@ TEST_F(VideoTest, PngSequenceHasEveryFrameAndItsTime) {
 TEST_F(VideoTest, StickersInWebpAndGifAreSmallerAndTransparent) {
   for (const char* name : {"horse.webp", "horse.gif"}) {
     const fs::path out = out_ / name;
-    const Run run = rmbg_video(clip_, out, "--max-side 96 --fps 10");
+    const Outcome run = rmbg_video(clip_, out, "--max-side 96 --fps 10");
     ASSERT_EQ(run.status, 0) << name << ": " << run.output;
     const vips::VImage pages = vips::VImage::new_from_file(out.c_str(), vips::VImage::option()->set("n", -1));
     EXPECT_EQ(pages.width(), 96) << name;
@@ -211,7 +211,7 @@ TEST_F(VideoTest, StickersInWebpAndGifAreSmallerAndTransparent) {
 
 TEST_F(VideoTest, Mp4OnAColourAndAsAMatte) {
   const fs::path green = out_ / "green.mp4", matte = out_ / "matte.mp4";
-  Run run = rmbg_video(clip_, green, "--bg '#00ff00'");
+  Outcome run = rmbg_video(clip_, green, "--bg '#00ff00'");
   ASSERT_EQ(run.status, 0) << run.output;
   run = rmbg_video(clip_, matte, "--mask");
   ASSERT_EQ(run.status, 0) << run.output;
@@ -234,20 +234,20 @@ TEST_F(VideoTest, Mp4OnAColourAndAsAMatte) {
 
 TEST_F(VideoTest, PartOfTheClipKeepsItsSoundInSync) {
   const fs::path out = out_ / "part.mov";
-  const Run run = rmbg_video(clip_, out, "--start 0.1 --duration 0.2");
+  const Outcome run = rmbg_video(clip_, out, "--start 0.1 --duration 0.2");
   ASSERT_EQ(run.status, 0) << run.output;
   VideoReader reader(out);
   int frames = 0;
   while (reader.next()) ++frames;
   EXPECT_NEAR(frames, 0.2 / kFrameSeconds, 1);
-  const Run probe = shell("ffprobe -v error -show_entries stream=codec_type,duration -of csv=p=0 " + in_quotes(out));
+  const Outcome probe = shell("ffprobe -v error -show_entries stream=codec_type,duration -of csv=p=0 " + in_quotes(out));
   EXPECT_NE(probe.output.find("audio"), std::string::npos) << probe.output;
 }
 
 TEST_F(VideoTest, BadInputGetsAClearErrorAndLeavesNothing) {
   const fs::path text = out_ / "notes.mp4";
   write_file_atomic(text, "these are not frames\n");
-  Run run = rmbg_video(text, out_ / "a.webm");
+  Outcome run = rmbg_video(text, out_ / "a.webm");
   EXPECT_EQ(run.status, 1);
   EXPECT_NE(run.output.find("is not a video"), std::string::npos) << run.output;
 
