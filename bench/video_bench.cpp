@@ -38,15 +38,10 @@ struct Cutter {
   TemporalFilter filter;
   Matte raw, filtered;
 
-  explicit Cutter(int side) : engine(spec(side)) {}
-  static ModelSpec spec(int side) {
+  explicit Cutter(int side) : engine(with_input_side(default_model(), side)) {}
+  static ModelSpec default_model() {
     const auto manifest = ModelManifest::load();
-    ModelSpec s = manifest.find(manifest.default_model);
-    if (side > 0) {
-      s.input.width = s.input.height = side;
-      s.input.min_side = std::min(s.input.min_side, side);
-    }
-    return s;
+    return manifest.find(manifest.default_model);
   }
   void cut(VideoFrame& frame) {
     const Image image{rgb_of(frame), std::nullopt, "video"};

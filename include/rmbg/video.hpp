@@ -156,6 +156,10 @@ struct VideoProgress {
   std::int64_t total = 0;   // expected, 0 when unknown
 };
 
+// `spec` with a square model input of `side` (a faster setting for video); throws
+// Error(invalid_argument) when the model does not take that size. 0 keeps the model's own.
+ModelSpec with_input_side(ModelSpec spec, int side);
+
 // The whole clip: decode, cut out, filter, compose, encode. `progress` is called after each frame.
 // Throws Error; no file is left under `output` unless it is complete.
 void cut_video(const Engine& engine, const std::filesystem::path& input, const std::filesystem::path& output,

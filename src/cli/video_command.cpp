@@ -48,21 +48,6 @@ VideoFormat output_format(const VideoOptions& o) {
                                                "(png writes a folder of frames)");
 }
 
-// The model's spec, with a smaller square input when asked for (faster, less exact).
-ModelSpec model_spec(const VideoOptions& o) {
-  ModelSpec spec = o.pipeline.model_spec();
-  if (o.model_side == 0 || o.model_side == spec.input.width) return spec;
-  if (spec.input.side_step <= 0 || o.model_side % spec.input.side_step != 0 || o.model_side > spec.input.width)
-    throw Error(ErrorCode::invalid_argument,
-                "--model-side: " + spec.name + " takes " +
-                    (spec.input.side_step > 0 ? "multiples of " + std::to_string(spec.input.side_step) + " up to " +
-                                                    std::to_string(spec.input.width)
-                                              : "only " + std::to_string(spec.input.width)));
-  spec.input.width = spec.input.height = o.model_side;
-  spec.input.min_side = std::min(spec.input.min_side, o.model_side);
-  return spec;
-}
-
 int run_video(const VideoOptions& o) {
   VideoCutOptions options;
   options.output.format = output_format(o);
@@ -82,7 +67,7 @@ int run_video(const VideoOptions& o) {
   if (fs::exists(o.output) && !o.overwrite)
     throw Error(ErrorCode::invalid_argument, o.output + " exists (--overwrite replaces it)");
 
-  const Engine engine(model_spec(o), o.pipeline.engine_options());
+  const Engine engine(with_input_side(o.pipeline.model_spec(), o.model_side), o.pipeline.engine_options());
   std::mutex progress_mutex;
   FrameProgress progress(o.quiet);
   const StopOnSignal stop_on_signal([&](const char* signal) {

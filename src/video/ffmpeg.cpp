@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 
 extern "C" {
 #include <libavfilter/buffersink.h>
@@ -52,7 +53,15 @@ const AVCodec* find_decoder(const AVCodecParameters& parameters) {
   return avcodec_find_decoder(parameters.codec_id);
 }
 
+void quiet_logs() {
+  // FFmpeg's notes ("v1.12.0", damaged packets it skipped) would go to stderr between the progress
+  // bar's redraws; what matters reaches the caller as an Error.
+  static std::once_flag once;
+  std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
+}
+
 Input open_input(const std::filesystem::path& path) {
+  quiet_logs();
   if (!std::filesystem::is_regular_file(path))
     throw Error(ErrorCode::io_error, "cannot open " + path.string() + ": no such file");
   AVFormatContext* raw = nullptr;

@@ -59,6 +59,9 @@ inline Rational from_av(AVRational r) { return {r.num, r.den}; }
 // The decoder for `parameters`: libvpx's for VP9, whose alpha FFmpeg's own VP9 decoder drops.
 const AVCodec* find_decoder(const AVCodecParameters& parameters);
 
+// Only FFmpeg's errors are logged, once this has run (every open_input runs it).
+void quiet_logs();
+
 // The input `path`, its streams probed. Throws unsupported_format for what FFmpeg cannot read.
 Input open_input(const std::filesystem::path& path);
 

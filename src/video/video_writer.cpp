@@ -326,6 +326,7 @@ struct VideoWriter::State {
   }
 
   void open_video(const VideoOutputSpec& spec, const std::optional<AudioSource>& audio) {
+    quiet_logs();
     AVFormatContext* raw = nullptr;
     check(avformat_alloc_output_context2(&raw, nullptr, t->muxer, temporary.c_str()), ErrorCode::io_error,
           "cannot make a " + std::string(t->name) + " file");
