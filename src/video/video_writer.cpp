@@ -115,6 +115,9 @@ void encode(AVCodecContext* encoder, AVFrame* frame, AVFormatContext* muxer, AVS
     const int got = avcodec_receive_packet(encoder, packet);
     if (got == AVERROR(EAGAIN) || got == AVERROR_EOF) return;
     check(got, ErrorCode::io_error, "encoding");
+    // Some encoders (libx264) leave it unset: the last frame's length would be the muxer's guess.
+    if (packet->duration == 0 && encoder->framerate.num > 0)
+      packet->duration = av_rescale_q(1, av_inv_q(encoder->framerate), encoder->time_base);
     write_packet(muxer, packet, encoder->time_base, stream);
   }
 }

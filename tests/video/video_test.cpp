@@ -122,8 +122,9 @@ class VideoTest : public ::testing::Test {
       std::getline(fields, second, ',');
       std::getline(fields, third, ',');
       if (second == "audio") sound_codec = first;
-      if (third.empty() || third == "N/A" || second == "N/A") continue;  // a stream's line
-      const double start = std::stod(second), end = start + std::stod(third);
+      if (third.empty() || second == "N/A") continue;  // a stream's line
+      // MP4's H.264 packets come back without a length: a frame's.
+      const double start = std::stod(second), end = start + (third == "N/A" ? kFrameSeconds : std::stod(third));
       auto [at, fresh] = span.try_emplace(first, start, end);
       at->second = {std::min(at->second.first, start), std::max(at->second.second, end)};
     }
@@ -248,6 +249,57 @@ TEST_F(VideoTest, PartOfTheClipKeepsItsSoundInSync) {
   EXPECT_NEAR(frames, 0.2 / kFrameSeconds, 1);
   const Outcome probe = shell("ffprobe -v error -show_entries stream=codec_type,duration -of csv=p=0 " + in_quotes(out));
   EXPECT_NE(probe.output.find("audio"), std::string::npos) << probe.output;
+}
+
+// Upright as FFmpeg's own tools turn it.
+TEST_F(VideoTest, PhoneRotationIsApplied) {
+  const fs::path turned = out_ / "turned.mp4";
+  ASSERT_EQ(shell("ffmpeg -v error -i " + in_quotes(clip_) + " -c copy -metadata:s:v rotate=90 " + in_quotes(turned)).status, 0);
+  const fs::path upright = out_ / "upright.rgba";
+  ASSERT_EQ(shell("ffmpeg -v error -i " + in_quotes(turned) + " -frames:v 1 -f rawvideo -pix_fmt rgba " +
+                  in_quotes(upright)).status, 0);
+  VideoReader reader(turned);
+  EXPECT_EQ(reader.info().width, kHeight);
+  EXPECT_EQ(reader.info().height, kWidth);
+  const auto frame = reader.next();
+  ASSERT_TRUE(frame);
+  ASSERT_EQ(frame->width, kHeight);
+  const std::string expected = read_file(upright);
+  ASSERT_EQ(expected.size(), frame->rgba.size());
+  double difference = 0;
+  for (size_t i = 0; i < expected.size(); ++i)
+    difference += std::abs(static_cast<int>(static_cast<std::uint8_t>(expected[i])) - frame->rgba[i]);
+  EXPECT_LT(difference / expected.size(), 3);
+}
+
+// The stages without the model: a clip of irregular frame times decoded and encoded again keeps
+// each frame's time.
+TEST_F(VideoTest, VariableFrameTimesAreKept) {
+  const fs::path uneven = out_ / "uneven.mkv";
+  ASSERT_EQ(shell("ffmpeg -v error -i " + in_quotes(clip_) +
+                  " -vf \"setpts='N*N*100/TB/1000'\" -fps_mode vfr -an -c:v libx264 " + in_quotes(uneven)).status, 0);
+  const fs::path copy = out_ / "uneven.mov";
+  std::vector<double> times;
+  {
+    VideoReader reader(uneven);
+    VideoWriter writer(copy, {VideoFormat::prores_mov}, reader.info());
+    while (auto frame = reader.next()) {
+      times.push_back(frame->seconds);
+      writer.write(*frame);
+    }
+    writer.finish();
+  }
+  ASSERT_EQ(times.size(), static_cast<size_t>(kFrames));
+  VideoReader reader(copy);
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (i >= 2) {
+      EXPECT_GT(times[i] - times[i - 1], times[i - 1] - times[i - 2] + 0.15) << "uneven, " << i;
+    }
+    const auto frame = reader.next();
+    ASSERT_TRUE(frame) << i;
+    EXPECT_NEAR(frame->seconds, times[i], 0.001) << i;
+  }
+  EXPECT_FALSE(reader.next());
 }
 
 TEST_F(VideoTest, BadInputGetsAClearErrorAndLeavesNothing) {
