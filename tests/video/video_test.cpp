@@ -32,7 +32,7 @@ struct Outcome {
 };
 
 Outcome shell(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen((command + " 2>&1").c_str(), "r"), ::pclose);
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(("{ " + command + "; } 2>&1").c_str(), "r"), ::pclose);
   std::string output;
   char buffer[4096];
   while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
@@ -300,6 +300,18 @@ TEST_F(VideoTest, VariableFrameTimesAreKept) {
     EXPECT_NEAR(frame->seconds, times[i], 0.001) << i;
   }
   EXPECT_FALSE(reader.next());
+}
+
+TEST_F(VideoTest, CtrlCLeavesNoPartialFile) {
+  const fs::path out = out_ / "stopped.webm";
+  // Interrupted as soon as the output's temporary file exists.
+  const Outcome run = shell(std::string(RMBG_BINARY) + " video " + in_quotes(clip_) + " -o " + in_quotes(out) +
+                            " --model-side 256 --quiet & p=$!; for i in $(seq 600); do ls " + in_quotes(out_.path()) +
+                            " | grep -q '[.]tmp$' && break; sleep 0.05; done; kill -INT $p; wait $p; echo status=$?");
+  EXPECT_NE(run.output.find("status=130"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("no partial file is left"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(leftovers(out_.path()));
 }
 
 TEST_F(VideoTest, BadInputGetsAClearErrorAndLeavesNothing) {
