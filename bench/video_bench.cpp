@@ -1,18 +1,21 @@
 // Flicker of `rmbg video`'s cut-outs, with the temporal filter and without it (every frame on its
 // own), from the same model runs. bench/video.sh runs it; see there for the commands.
 //
-//   video_bench composite BACKGROUND_CLIP FRAMES MODEL_SIDE
+//   video_bench composite BACKGROUND_CLIP FRAMES MODEL_SIDE [VARIANT...]
 //     A subject with an exact alpha (scikit-image's horse silhouette filled with cat fur) moves
 //     over real footage: translation, scale, rotation and pauses. Prints per-frame MAE and dtSSD
 //     (Erofeev et al. 2015: per frame the RMS of (a_t - a_{t-1}) - (g_t - g_{t-1}), averaged).
-//   video_bench warp CLIP FRAMES MODEL_SIDE
+//   video_bench warp CLIP FRAMES MODEL_SIDE [VARIANT...]
 //     No ground truth: the flow-warped alpha error, the mean over frames of |a_t - warp(a_{t+1})|
 //     where the flow between the frames is consistent forwards and backwards.
-// Alphas are in 0..1; the figures are printed times 100.
+// VARIANT: temporal filter options STRENGTH:FLOW_SIDE:COLOUR:CONSISTENCY, compared on the same model
+// runs; the default filter when none is given. Alphas are in 0..1; the figures are printed times 100.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
@@ -32,13 +35,17 @@ vips::VImage rgb_of(const VideoFrame& frame) {
       .extract_band(0, vips::VImage::option()->set("n", 3));
 }
 
-// Each frame's model alpha, and the same filtered over time.
+// Each frame's model alpha, and the same filtered over time with each set of options.
 struct Cutter {
   Engine engine;
-  TemporalFilter filter;
-  Matte raw, filtered;
+  std::vector<TemporalFilter> filters;
+  Matte raw;
+  std::vector<Matte> filtered;
 
-  explicit Cutter(int side) : engine(with_input_side(default_model(), side)) {}
+  Cutter(int side, const std::vector<TemporalOptions>& variants)
+      : engine(with_input_side(default_model(), side)), filtered(variants.size()) {
+    for (const auto& options : variants) filters.emplace_back(options);
+  }
   static ModelSpec default_model() {
     const auto manifest = ModelManifest::load();
     return manifest.find(manifest.default_model);
@@ -48,7 +55,7 @@ struct Cutter {
     CutOptions options;
     options.estimate_foreground = false;
     raw = to_matte(Remover(engine).cut(image, options).alpha());
-    filtered = filter.filter(frame.rgba.data(), raw);
+    for (size_t i = 0; i < filters.size(); ++i) filtered[i] = filters[i].filter(frame.rgba.data(), raw);
   }
 };
 
@@ -110,41 +117,56 @@ double dt_ssd(const Matte& a, const Matte& a_before, const Matte& g, const Matte
   return std::sqrt(cv::mean(e.mul(e))[0]);
 }
 
-int composite_bench(const char* clip, int frames, int side) {
+// A line per filter variant: its options, then the figures with it and without it.
+std::string describe(const TemporalOptions& o) {
+  char text[96];
+  std::snprintf(text, sizeof text, "strength %.2f flow %d colour %.3f consistency %.2f", o.strength, o.flow_side,
+                o.colour_tolerance, o.consistency_tolerance);
+  return text;
+}
+
+int composite_bench(const char* clip, int frames, int side, const std::vector<TemporalOptions>& variants) {
   init_vips();
   const vips::VImage subject = subject_image();
   VideoReader reader(clip);
-  Cutter cutter(side);
-  Matte truth_before, raw_before, filtered_before;
-  double mae_raw = 0, mae_filtered = 0, dt_raw = 0, dt_filtered = 0;
+  Cutter cutter(side, variants);
+  const size_t v = variants.size();
+  Matte truth_before, raw_before;
+  std::vector<Matte> filtered_before(v);
+  double mae_raw = 0, dt_raw = 0;
+  std::vector<double> mae_filtered(v), dt_filtered(v);
   int n = 0;
   for (auto frame = reader.next(); frame && n < frames; frame = reader.next(), ++n) {
     const Matte truth = composite(*frame, subject, pose_at(n));
     cutter.cut(*frame);
     mae_raw += mae(cutter.raw, truth);
-    mae_filtered += mae(cutter.filtered, truth);
-    if (n > 0) {
-      dt_raw += dt_ssd(cutter.raw, raw_before, truth, truth_before);
-      dt_filtered += dt_ssd(cutter.filtered, filtered_before, truth, truth_before);
+    if (n > 0) dt_raw += dt_ssd(cutter.raw, raw_before, truth, truth_before);
+    for (size_t i = 0; i < v; ++i) {
+      mae_filtered[i] += mae(cutter.filtered[i], truth);
+      if (n > 0) dt_filtered[i] += dt_ssd(cutter.filtered[i], filtered_before[i], truth, truth_before);
     }
     truth_before = truth;
     raw_before = cutter.raw;
     filtered_before = cutter.filtered;
   }
-  std::printf("%s frames=%d  MAE x100: alone %.3f filtered %.3f (%+.1f%%)  dtSSD x100: alone %.3f filtered %.3f (%+.1f%%)\n",
-              clip, n, 100 * mae_raw / n, 100 * mae_filtered / n, 100 * (mae_filtered / mae_raw - 1),
-              100 * dt_raw / (n - 1), 100 * dt_filtered / (n - 1), 100 * (dt_filtered / dt_raw - 1));
+  std::printf("%s, %d frames: every frame alone: MAE x100 %.3f, dtSSD x100 %.3f\n", clip, n, 100 * mae_raw / n,
+              100 * dt_raw / (n - 1));
+  for (size_t i = 0; i < v; ++i)
+    std::printf("  filtered (%s): MAE x100 %.3f (%+.1f%%), dtSSD x100 %.3f (%+.1f%%)\n", describe(variants[i]).c_str(),
+                100 * mae_filtered[i] / n, 100 * (mae_filtered[i] / mae_raw - 1), 100 * dt_filtered[i] / (n - 1),
+                100 * (dt_filtered[i] / dt_raw - 1));
   return 0;
 }
 
 // |a_t - warp(a_{t+1})| where the flow from t to t+1 is consistent, for both alphas at once.
 struct WarpError {
   cv::Ptr<cv::DISOpticalFlow> flow = cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_MEDIUM);
-  double raw = 0, filtered = 0;
+  double raw = 0;
+  std::vector<double> filtered;
   int pairs = 0;
 
   void add(const cv::Mat& grey, const cv::Mat& grey_next, const Matte& raw_t, const Matte& raw_next,
-           const Matte& filtered_t, const Matte& filtered_next) {
+           const std::vector<Matte>& filtered_t, const std::vector<Matte>& filtered_next) {
     cv::Mat forward, backward;
     flow->calc(grey, grey_next, forward);
     flow->calc(grey_next, grey, backward);
@@ -165,7 +187,8 @@ struct WarpError {
       return cv::mean(difference, reliable)[0];
     };
     raw += error(raw_t, raw_next);
-    filtered += error(filtered_t, filtered_next);
+    filtered.resize(filtered_t.size());
+    for (size_t i = 0; i < filtered.size(); ++i) filtered[i] += error(filtered_t[i], filtered_next[i]);
     ++pairs;
   }
 };
@@ -177,13 +200,14 @@ cv::Mat grey_of(const VideoFrame& frame) {
   return grey;
 }
 
-int warp_bench(const char* clip, int frames, int side) {
+int warp_bench(const char* clip, int frames, int side, const std::vector<TemporalOptions>& variants) {
   init_vips();
   VideoReader reader(clip);
-  Cutter cutter(side);
+  Cutter cutter(side, variants);
   WarpError warp;
   cv::Mat grey_before;
-  Matte raw_before, filtered_before;
+  Matte raw_before;
+  std::vector<Matte> filtered_before;
   int n = 0;
   for (auto frame = reader.next(); frame && n < frames; frame = reader.next(), ++n) {
     cutter.cut(*frame);
@@ -193,23 +217,37 @@ int warp_bench(const char* clip, int frames, int side) {
     raw_before = cutter.raw;
     filtered_before = cutter.filtered;
   }
-  std::printf("%s frames=%d  warp error x100: alone %.3f filtered %.3f (%+.1f%%)\n", clip, n, 100 * warp.raw / warp.pairs,
-              100 * warp.filtered / warp.pairs, 100 * (warp.filtered / warp.raw - 1));
+  std::printf("%s, %d frames: every frame alone: warp error x100 %.3f\n", clip, n, 100 * warp.raw / warp.pairs);
+  for (size_t i = 0; i < variants.size(); ++i)
+    std::printf("  filtered (%s): warp error x100 %.3f (%+.1f%%)\n", describe(variants[i]).c_str(),
+                100 * warp.filtered[i] / warp.pairs, 100 * (warp.filtered[i] / warp.raw - 1));
   return 0;
+}
+
+// "STRENGTH:FLOW_SIDE:COLOUR:CONSISTENCY", as TemporalOptions takes them.
+TemporalOptions parse_variant(const std::string& text) {
+  TemporalOptions o;
+  if (std::sscanf(text.c_str(), "%lf:%d:%lf:%lf", &o.strength, &o.flow_side, &o.colour_tolerance,
+                  &o.consistency_tolerance) != 4)
+    throw std::invalid_argument("a variant is STRENGTH:FLOW_SIDE:COLOUR:CONSISTENCY, not " + text);
+  return o;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: video_bench composite|warp CLIP FRAMES MODEL_SIDE\n");
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: video_bench composite|warp CLIP FRAMES MODEL_SIDE [STRENGTH:FLOW_SIDE:COLOUR:CONSISTENCY...]\n");
     return 2;
   }
   try {
     const std::string mode = argv[1];
     const int frames = std::atoi(argv[3]), side = std::atoi(argv[4]);
-    if (mode == "composite") return composite_bench(argv[2], frames, side);
-    if (mode == "warp") return warp_bench(argv[2], frames, side);
+    std::vector<TemporalOptions> variants;
+    for (int i = 5; i < argc; ++i) variants.push_back(parse_variant(argv[i]));
+    if (variants.empty()) variants.emplace_back();  // the default filter
+    if (mode == "composite") return composite_bench(argv[2], frames, side, variants);
+    if (mode == "warp") return warp_bench(argv[2], frames, side, variants);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "video_bench: %s\n", e.what());
     return 1;

@@ -8,9 +8,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
-#include <libavutil/audio_fifo.h>
 #include <libavutil/frame.h>
-#include <libswresample/swresample.h>
 }
 
 #include "rmbg/error.hpp"
@@ -33,19 +31,11 @@ struct CloseInput {
 struct FreeGraph {
   void operator()(AVFilterGraph* g) const { avfilter_graph_free(&g); }
 };
-struct FreeResampler {
-  void operator()(SwrContext* s) const { swr_free(&s); }
-};
-struct FreeFifo {
-  void operator()(AVAudioFifo* f) const { av_audio_fifo_free(f); }
-};
 using Codec = std::unique_ptr<AVCodecContext, FreeCodec>;
 using Frame = std::unique_ptr<AVFrame, FreeFrame>;
 using Packet = std::unique_ptr<AVPacket, FreePacket>;
 using Input = std::unique_ptr<AVFormatContext, CloseInput>;
 using Graph = std::unique_ptr<AVFilterGraph, FreeGraph>;
-using Resampler = std::unique_ptr<SwrContext, FreeResampler>;
-using Fifo = std::unique_ptr<AVAudioFifo, FreeFifo>;
 
 Frame new_frame();
 Packet new_packet();
