@@ -22,7 +22,8 @@ std::size_t remove_abandoned_temporary_files(const std::filesystem::path& path, 
 // `remember_temporary_file` throws Error(io_error) once discard_temporary_files has run.
 void remember_temporary_file(const std::filesystem::path& path);
 void forget_temporary_file(const std::filesystem::path& path);
-// Deletes every listed file and refuses new ones: for a front end that stops on a signal.
+// Deletes every listed file (or folder: a video's PNG sequence) and refuses new ones: for a front
+// end that stops on a signal.
 // Returns how many files it deleted.
 std::size_t discard_temporary_files();
 

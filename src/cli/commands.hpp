@@ -19,5 +19,6 @@ Command add_bench_command(CLI::App& parent);
 Command add_serve_command(CLI::App& parent);
 Command add_queue_command(CLI::App& parent);
 Command add_worker_command(CLI::App& parent);
+Command add_video_command(CLI::App& parent);
 
 }  // namespace rmbg::cli

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const std::vector<rmbg::cli::Command> commands{
       rmbg::cli::add_serve_command(app), rmbg::cli::add_remove_command(app),
+      rmbg::cli::add_video_command(app),
       rmbg::cli::add_idphoto_command(app), rmbg::cli::add_models_command(app), rmbg::cli::add_eval_command(app),
       rmbg::cli::add_bench_command(app), rmbg::cli::add_queue_command(app), rmbg::cli::add_worker_command(app)};
   const auto is_command = [&](const char* word) {
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
                        [&](const auto& command) { return command.app->get_name() == word; });
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    std::cerr << "rmbg: unknown command '" << argv[1] << "' (serve, remove, idphoto, models, eval, bench, queue, worker; see rmbg --help)\n";
+    std::cerr << "rmbg: unknown command '" << argv[1] << "' (serve, remove, video, idphoto, models, eval, bench, queue, worker; see rmbg --help)\n";
     return 2;
   }
   try {

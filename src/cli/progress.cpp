@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -82,6 +83,38 @@ void BatchProgress::draw_bar(const std::string& item) const {
 
 void BatchProgress::clear_bar() const {
   if (bar()) std::fprintf(stderr, "\r\033[K");
+}
+
+FrameProgress::FrameProgress(bool quiet) : quiet_(quiet), terminal_(isatty(STDERR_FILENO) != 0) {}
+
+void FrameProgress::update(long long frames, long long total) {
+  frames_ = frames;
+  total_ = std::max(total, frames);
+  if (quiet_ || !terminal_) return;
+  constexpr int kWidth = 28;
+  const double elapsed = seconds_since(started_);
+  const double rate = elapsed > 0 ? frames_ / elapsed : 0;
+  const int filled = total_ > 0 ? static_cast<int>(kWidth * frames_ / total_) : 0;
+  std::string bar(filled, '#');
+  bar.resize(kWidth, '.');
+  const std::string eta = rate > 0 && total_ > 0 ? clock_text((total_ - frames_) / rate) : "-";
+  std::fprintf(stderr, "\r\033[K[%s] %lld/%lld frames  %.2f fps  ETA %s", bar.c_str(), frames_, total_, rate,
+               eta.c_str());
+  std::fflush(stderr);
+}
+
+void FrameProgress::summary(const std::string& output) const {
+  if (quiet_) return;
+  if (terminal_) std::fprintf(stderr, "\r\033[K");
+  const double elapsed = seconds_since(started_);
+  std::fprintf(stderr, "%lld frames -> %s in %.1f s (%.2f fps)\n", frames_, output.c_str(), elapsed,
+               elapsed > 0 ? frames_ / elapsed : 0.0);
+}
+
+void FrameProgress::interrupted(const char* signal) const {
+  if (terminal_) std::fprintf(stderr, "\r\033[K");
+  std::fprintf(stderr, "rmbg: stopped by %s after %lld of %lld frames; no partial file is left\n", signal, frames_,
+               total_);
 }
 
 }  // namespace rmbg::cli

@@ -34,4 +34,20 @@ class BatchProgress {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
+// Reports the frames of one clip: a live bar with frames, frames per second and the time left on
+// a terminal; nothing otherwise (a log gets the one line of summary()).
+class FrameProgress {
+ public:
+  explicit FrameProgress(bool quiet);
+  void update(long long frames, long long total);  // total 0: unknown
+  void summary(const std::string& output) const;
+  void interrupted(const char* signal) const;
+
+ private:
+  bool quiet_;
+  bool terminal_;
+  long long frames_ = 0, total_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
 }  // namespace rmbg::cli

@@ -141,7 +141,10 @@ std::size_t discard_temporary_files() {
   files.discarded = true;
   std::size_t deleted = 0;
   std::error_code ec;
-  for (const fs::path& path : files.paths) deleted += fs::remove(path, ec) ? 1 : 0;
+  for (const fs::path& path : files.paths) {
+    const auto removed = fs::remove_all(path, ec);
+    deleted += !ec && removed > 0 ? 1 : 0;
+  }
   files.paths.clear();
   return deleted;
 }

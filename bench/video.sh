@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Video: flicker with the temporal filter and without it, speed, and peak memory of `rmbg video`.
+#   bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory]
+# Needs `scripts/bootstrap --tests --bench` (sample photographs, and real clips from Debian's
+# opencv-doc in the cache). Figures are medians or means as printed; run it on a quiet machine.
+#  - flicker: a subject with an exact alpha (scikit-image's horse silhouette filled with cat fur)
+#    moves, turns, grows and pauses over real footage; per-frame MAE and dtSSD against the truth,
+#    every frame on its own ("alone", what other tools do) and filtered, from the same model runs.
+#  - warp: no ground truth, the real clips themselves: mean |a_t - warp(a_{t+1})| where the flow
+#    is consistent.
+#  - speed: frames per second of `rmbg video` to WebM at 480p, 720p and 1080p, with the default
+#    model input and with --model-side 512.
+#  - memory: peak RSS for a 10-second and a 60-second clip (the same, or memory grows with length).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${RMBG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rmbg}
+rmbg=$root/build/rmbg
+bench=$root/build/video_bench
+frames=90
+side=0
+only=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --frames) frames=$2; shift 2 ;;
+    --model-side) side=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory]" >&2; exit 2 ;;
+  esac
+done
+clips=$cache/video
+for f in "$clips"/{vtest.avi,tree.avi,Megamind.avi,box.mp4,cup.mp4} "$cache/testdata/horse.png"; do
+  [ -f "$f" ] || { echo "missing $f: run scripts/bootstrap --tests --bench" >&2; exit 1; }
+done
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+wants() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+if wants flicker; then
+  echo "== flicker against ground truth ($frames frames per clip, model side ${side/#0/default})"
+  for clip in vtest.avi tree.avi Megamind.avi; do
+    RMBG_TESTDATA=$cache/testdata nice "$bench" composite "$clips/$clip" "$frames" "$side"
+  done
+fi
+
+if wants warp; then
+  echo "== flow-warped alpha error on the real clips ($frames frames per clip)"
+  for clip in box.mp4 cup.mp4 Megamind.avi vtest.avi; do
+    nice "$bench" warp "$clips/$clip" "$frames" "$side"
+  done
+fi
+
+# A clip of box.mp4 (29.97 fps) looped to SECONDS at HEIGHT lines, without sound.
+make_clip() {
+  ffmpeg -v error -y -stream_loop -1 -i "$clips/box.mp4" -t "$2" -vf "scale=-2:$1" -an -c:v libx264 -crf 18 "$3"
+}
+
+if wants speed; then
+  echo "== speed: frames per second of rmbg video to WebM (3 s clips, 90 frames)"
+  printf "%-6s %14s %22s\n" size "default (fps)" "--model-side 512 (fps)"
+  for height in 480 720 1080; do
+    make_clip "$height" 3 "$out/$height.mp4"
+    line=$(printf "%-6s" "${height}p")
+    for option in "" "--model-side 512"; do
+      start=$(date +%s%N)
+      # shellcheck disable=SC2086
+      nice "$rmbg" video "$out/$height.mp4" -o "$out/$height.webm" --overwrite --quiet $option
+      line+=$(awk -v ns=$(( $(date +%s%N) - start )) 'BEGIN { printf " %16.2f", 90 / (ns / 1e9) }')
+    done
+    echo "$line"
+  done
+fi
+
+if wants memory; then
+  echo "== peak RSS: a 10-second and a 60-second clip at 240p, 10 fps (--model-side 256 for time)"
+  for seconds in 10 60; do
+    ffmpeg -v error -y -stream_loop -1 -i "$clips/box.mp4" -t "$seconds" -vf "scale=-2:240,fps=10" -an \
+      -c:v libx264 "$out/$seconds.mp4"
+    /usr/bin/time -f "%M" -o "$out/rss" nice "$rmbg" video "$out/$seconds.mp4" -o "$out/$seconds.webm" \
+      --overwrite --quiet --model-side 256
+    awk -v s="$seconds" '{ printf "%3d s: %6.1f MB\n", s, $1 / 1024 }' "$out/rss"
+  done
+fi
