@@ -48,8 +48,9 @@ Work decode_stage(const Job& job, bool overwrite, const DecodeLimits& limits) {
 
 void cut_stage(Work& work, const std::function<const Engine&()>& engine, const CutOptions& options) {
   if (work.settled) return;
+  const Engine& loaded = engine();  // outside the try: an engine that cannot load is thrown
   try {
-    work.cutout = Remover(engine()).cut(*work.image, options);
+    work.cutout = Remover(loaded).cut(*work.image, options);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::model_missing || e.code() == ErrorCode::model_corrupt) throw;
     work.settled = {Outcome::failed, e.what()};

@@ -34,8 +34,8 @@ std::string failure_text(const std::exception& e);
 // Reads and decodes the job's input, unless its output exists and may not be replaced.
 Work decode_stage(const Job& job, bool overwrite, const DecodeLimits& limits);
 // Cuts the decoded photograph out with the engine `engine()` gives (which may load it on first
-// use). A model that is missing or corrupt is thrown, since every other photograph would fail the
-// same way; any other failure settles the work.
+// use). An engine that cannot be loaded, or a model found missing or corrupt, is thrown, since
+// every other photograph would fail the same way; any other failure settles the work.
 void cut_stage(Work& work, const std::function<const Engine&()>& engine, const CutOptions& options);
 // Renders, encodes and writes the cut-out (through a temporary file and a rename).
 Work::Report write_stage(const Work& work, const OutputSpec& spec);
