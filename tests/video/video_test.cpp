@@ -348,7 +348,7 @@ TEST_F(VideoTest, BadInputGetsAClearErrorAndLeavesNothing) {
   EXPECT_NE(run.output.find("over the limit"), std::string::npos) << run.output;
 
   run = rmbg_video(clip_, out_ / "g.mp4");
-  EXPECT_EQ(run.status, 1);
+  EXPECT_EQ(run.status, 2) << "an output that cannot hold the cut-out is bad usage";
   EXPECT_NE(run.output.find("has no transparency"), std::string::npos) << run.output;
 
   for (const char* name : {"a.webm", "b.webm", "c.webm", "d.webm", "e.webm", "f.webm", "g.mp4"})
