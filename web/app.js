@@ -6,7 +6,8 @@
 'use strict';
 
 import {
-  $, ACCEPT_ATTRIBUTE, FORMATS_IN_WORDS, drawable, errorText, formatBytes, isAccepted, send, server, stem, touchOnly,
+  $, ACCEPT_ATTRIBUTE, FORMATS_IN_WORDS, drawable, errorText, formatBytes, isAccepted, request, send, server, stem,
+  touchOnly,
 } from './common.js';
 import { Editor } from './editor.js';
 import { FORMATS, alphaPng, composite, outputSize, saveBlob, zipArchive } from './export.js';
@@ -102,7 +103,7 @@ async function process(item) {
   const started = performance.now();
   const { progress } = item.tile;
   try {
-    item.cutout = await send('/remove-bg', item.file, {}, (phase, value) => {
+    item.cutout = await send('remove-bg', item.file, {}, (phase, value) => {
       if (phase === 'upload') {
         progress.value = value;
         setStatus(item, value < 1 ? `Uploading ${Math.round(value * 100)}%` : 'Removing the background…');
@@ -396,27 +397,37 @@ function showMeter(name, percent, detail, absentText = 'none') {
   $(`#${name}-meter`).title = detail;
 }
 
-async function pollSystem() {
-  if (document.visibilityState === 'visible') {
-    try {
-      const system = await (await fetch('/api/system', { cache: 'no-store' })).json();
-      server.concurrency = Math.max(1, system.queue.concurrency);
-      server.maxUploadBytes = system.limits.max_upload_bytes;
-      serverQueue = system.queue;
-      showMeter('cpu', system.cpu.machine_percent,
-                `Whole machine: ${Math.round(system.cpu.machine_percent)}% of ${system.cpu.cores} cores · ` +
-                `rmbg: ${Math.round(system.cpu.process_percent)}%, ${formatBytes(system.memory.process_rss_bytes)} of memory. ` +
-                'Near 100% while a photo is processed is normal: rmbg uses every core.');
-      if (system.gpu) showMeter('gpu', system.gpu.percent, system.gpu.description, 'in use');
-      else showMeter('gpu', null, `No GPU in use: the model runs on the CPU (${system.model.name})`);
-      const notice = $('#notice');
-      notice.hidden = system.model.ready;
-      notice.textContent = system.model.ready ? '' : 'Loading the model… photos you add now start as soon as it is ready.';
-      pump();
-    } catch {
-      showMeter('cpu', null, 'rmbg does not answer', 'offline');
+// The machine's use, the server's limits and its queue, from /api/system.
+async function showSystem() {
+  try {
+    const answer = await request('api/system', { cache: 'no-store' }, { ask: false });
+    if (answer.status === 401 || answer.status === 403) {
+      const why = 'This server shows its use of the machine to its operator only';
+      showMeter('cpu', null, why, 'hidden');
+      showMeter('gpu', null, why, 'hidden');
+      return;
     }
+    const system = await answer.json();
+    server.concurrency = Math.max(1, system.queue.concurrency);
+    server.maxUploadBytes = system.limits.max_upload_bytes;
+    serverQueue = system.queue;
+    showMeter('cpu', system.cpu.machine_percent,
+              `Whole machine: ${Math.round(system.cpu.machine_percent)}% of ${system.cpu.cores} cores · ` +
+              `rmbg: ${Math.round(system.cpu.process_percent)}%, ${formatBytes(system.memory.process_rss_bytes)} of memory. ` +
+              'Near 100% while a photo is processed is normal: rmbg uses every core.');
+    if (system.gpu) showMeter('gpu', system.gpu.percent, system.gpu.description, 'in use');
+    else showMeter('gpu', null, `No GPU in use: the model runs on the CPU (${system.model.name})`);
+    const notice = $('#notice');
+    notice.hidden = system.model.ready;
+    notice.textContent = system.model.ready ? '' : 'Loading the model… photos you add now start as soon as it is ready.';
+    pump();
+  } catch {
+    showMeter('cpu', null, 'rmbg does not answer', 'offline');
   }
+}
+
+async function pollSystem() {
+  if (document.visibilityState === 'visible') await showSystem();
   setTimeout(pollSystem, SYSTEM_POLL_MS);
 }
 

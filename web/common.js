@@ -67,6 +67,46 @@ function plainWords(code, message) {
   }
 }
 
+// The API key of a server started with --api-key: asked for when the server first refuses a
+// request for the want of one, then kept in this browser and sent with every request.
+const KEY_STORAGE = 'rmbg-api-key';
+let apiKey = localStorage.getItem(KEY_STORAGE) || '';
+let keyQuestion = null;  // one question, however many requests were refused at once
+
+function keyHeaders() {
+  return apiKey ? { 'X-Api-Key': apiKey } : {};
+}
+
+// Asks for the key until one is given; `refusedKey` is the key the server has just refused.
+function askForKey(refusedKey) {
+  if (keyQuestion) return keyQuestion;
+  const dialog = $('#key-dialog');
+  $('#key-refused').hidden = !refusedKey;
+  $('#key-input').value = '';
+  keyQuestion = new Promise((resolve) => {
+    $('#key-form').addEventListener('submit', () => {
+      apiKey = $('#key-input').value.trim();
+      localStorage.setItem(KEY_STORAGE, apiKey);
+      keyQuestion = null;
+      resolve();
+    }, { once: true });
+  });
+  dialog.oncancel = (event) => event.preventDefault();  // nothing works without the key
+  dialog.showModal();
+  return keyQuestion;
+}
+
+// fetch() with the API key; a refusal for the want of a key asks for one and tries again.
+// `ask: false` leaves a refusal to the caller (the meters, which may need the status key instead).
+export async function request(url, options = {}, { ask = true } = {}) {
+  for (;;) {
+    const sentKey = apiKey;
+    const response = await fetch(url, { ...options, headers: { ...options.headers, ...keyHeaders() } });
+    if (response.status !== 401 || !ask) return response;
+    await askForKey(sentKey);
+  }
+}
+
 function post(url, file, fields, onUploaded, accept) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
@@ -74,6 +114,7 @@ function post(url, file, fields, onUploaded, accept) {
     for (const [name, value] of Object.entries(fields)) form.append(name, value);
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
+    for (const [name, value] of Object.entries(keyHeaders())) xhr.setRequestHeader(name, value);
     if (accept) xhr.setRequestHeader('Accept', accept);
     xhr.responseType = 'blob';
     xhr.upload.onprogress = (event) => {
@@ -98,8 +139,14 @@ async function errorOf(xhr) {
 // long as its Retry-After says; `report` hears of each phase: ('upload', fraction), ('busy', seconds).
 export async function send(url, file, fields, report = () => {}, accept = undefined) {
   for (let attempt = 0; attempt < MAX_BUSY_RETRIES; attempt++) {
+    const sentKey = apiKey;
     const xhr = await post(url, file, fields, (fraction) => report('upload', fraction), accept);
     if (xhr.status === 200) return xhr.response;
+    if (xhr.status === 401) {
+      await askForKey(sentKey);
+      attempt--;
+      continue;
+    }
     const error = await errorOf(xhr);
     if (xhr.status !== 503) throw new PlainError(plainWords(error.code, error.message));
     const seconds = Number(xhr.getResponseHeader('Retry-After')) || 2;
@@ -116,7 +163,7 @@ export async function drawable(file) {
     return await createImageBitmap(file);
   } catch {
     try {
-      return await createImageBitmap(await send('/api/preview', file, {}));
+      return await createImageBitmap(await send('api/preview', file, {}));
     } catch {
       return null;
     }

@@ -2,7 +2,7 @@
 // sheet chosen; the photo and its sheet shown with where the head was placed.
 'use strict';
 
-import { $, ACCEPT_ATTRIBUTE, FORMATS_IN_WORDS, errorText, formatBytes, isAccepted, send, stem } from './common.js';
+import { $, ACCEPT_ATTRIBUTE, FORMATS_IN_WORDS, errorText, formatBytes, isAccepted, request, send, stem } from './common.js';
 import { saveBlob } from './export.js';
 
 export const ID_BACKGROUNDS = [
@@ -92,7 +92,7 @@ async function make(onActivity) {
   state.working = true;
   onActivity();
   try {
-    const answer = await send('/api/idphoto', state.file, options(), (phase, value) => {
+    const answer = await send('api/idphoto', state.file, options(), (phase, value) => {
       if (phase === 'upload') setStatus(value < 1 ? `Uploading ${Math.round(value * 100)}%` : 'Making the ID photo…');
       else setStatus(phase === 'loading' ? 'Waiting for the model to load…' : `The server is busy; trying again in ${value} s…`);
     }, 'application/json');
@@ -179,7 +179,7 @@ export async function setUpIdPhoto(pickFilesThrough, onActivity) {
   $('#id-download-photo').addEventListener('click', () => saveBlob(state.photo, `${state.name}.${extension(state.photo)}`));
   $('#id-download-sheet').addEventListener('click', () => saveBlob(state.sheet, `${state.name}-sheet.${extension(state.sheet)}`));
 
-  const { sizes, sheets } = await (await fetch('/api/idphoto/sizes')).json();
+  const { sizes, sheets } = await (await request('api/idphoto/sizes')).json();
   state.sizes = sizes;
   for (const size of sizes)
     $('#id-size').append(new Option(`${size.title} (${millimetres(size.width_mm)}×${millimetres(size.height_mm)} mm)`, size.name));

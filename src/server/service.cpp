@@ -212,7 +212,12 @@ bool Service::admit(httplib::Request& request, httplib::Response& response) cons
       send_error(response, Error(ErrorCode::not_found, "this server answers under " + access.base_path + "/"));
       return false;
     }
-    request.path = path.size() == access.base_path.size() ? "/" : std::string(path.substr(access.base_path.size()));
+    if (path.size() == access.base_path.size()) {
+      // The page's links are relative: they resolve under the base path only from its folder.
+      response.set_redirect(access.base_path + "/", 308);
+      return false;
+    }
+    request.path = std::string(path.substr(access.base_path.size()));
   }
   const auto route = routes_.find(request.path);
   const ErrorWriter write_error = route == routes_.end() ? send_error : route->second.front().options.write_error;

@@ -24,15 +24,16 @@ function freePort() {
   });
 }
 
-// Resolves once /api/health says the model is loaded.
-export async function startServer(args = []) {
+// Resolves once /api/health says the model is loaded. `basePath` is the server's --base-path, if
+// `args` give it one: the returned url includes it.
+export async function startServer(args = [], { basePath = '' } = {}) {
   if (!binary) throw new Error('RMBG_BINARY is not set: run the tests through ctest');
   const port = await freePort();
   const child = spawn(binary, ['serve', '--port', String(port), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (chunk) => { log += chunk; });
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${port}${basePath}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`rmbg serve exited with ${child.exitCode}:\n${log}`);

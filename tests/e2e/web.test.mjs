@@ -1,6 +1,7 @@
 // The web page in Debian's Chromium, driven by playwright-core, against a real `rmbg serve`:
 // photos dropped and picked, results in a grid opening into the compare view, touch-up brushes,
-// backgrounds, downloads made by the page, the ID photo tab, a phone's screen.
+// backgrounds, downloads made by the page, the ID photo tab, a phone's screen, a server that needs
+// an API key under a base path.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -429,4 +430,37 @@ test('the page fits a laptop and a phone, where nothing says "drop"', async () =
   assert.doesNotMatch(await small.locator('#id-drop .drop-title').textContent(), /drop/i);
   if (artifacts) await small.screenshot({ path: path.join(artifacts, 'page-phone.png'), fullPage: true });
   await phone.close();
+});
+
+test('under a base path with an API key, the page asks for the key once, then works', async () => {
+  const keyed = await startServer(['--api-key', 'k-right', '--base-path', '/rmbg'], { basePath: '/rmbg' });
+  const context = await browser.newContext({ viewport: LAPTOP, locale: 'en-US' });
+  try {
+    const tab = await context.newPage();
+    const seen = [];
+    tab.on('request', (request) => seen.push(request.url()));
+    await tab.goto(keyed.url);  // without the final slash: the server adds it
+    assert.equal(tab.url(), `${keyed.url}/`);
+    const dialog = tab.locator('#key-dialog');
+    await dialog.waitFor();  // the ID photo tab's sizes are refused at once, before any photo
+    await tab.fill('#key-input', 'k-wrong');
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await tab.locator('#key-refused').waitFor();
+    await tab.fill('#key-input', 'k-right');
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    const rocket = sample('rocket.jpg', 'image/jpeg');
+    await tab.setInputFiles('#picker', { name: rocket.name, mimeType: rocket.type, buffer: Buffer.from(rocket.base64, 'base64') });
+    await tab.locator('.tile.done').waitFor({ timeout: 120_000 });
+
+    await tab.reload();
+    await tab.locator('#id-size option').first().waitFor({ state: 'attached' });
+    assert.equal(await dialog.isVisible(), false, 'the key is asked for once');
+    const outside = seen.filter((url) => url !== keyed.url && !url.startsWith(`${keyed.url}/`) && !/^(blob|data):/.test(url));
+    assert.deepEqual(outside, [], 'every request stays under the base path');
+  } finally {
+    await context.close();
+    assert.equal(await keyed.stop(), 0);
+  }
 });

@@ -393,6 +393,9 @@ TEST(BasePath, ServesUnderThePathAndWarnsWhenOpenToTheNetwork) {
   }
   EXPECT_EQ(http.Get("/rmbg/api/health")->status, 200) << server.log();
   EXPECT_EQ(http.Get("/rmbg/")->status, 200);
+  const auto bare = http.Get("/rmbg");  // the page's relative links need its folder
+  EXPECT_EQ(bare->status, 308);
+  EXPECT_EQ(bare->get_header_value("Location"), "/rmbg/");
   EXPECT_EQ(http.Get("/api/health")->status, 404);
   EXPECT_NE(server.log().find("WARNING"), std::string::npos) << server.log();
 }
