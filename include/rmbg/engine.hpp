@@ -19,8 +19,9 @@ struct EngineOptions {
   int threads = 0;  // intra-op threads; 0 = every core
   Device device = Device::automatic;
   // When set, every alpha the model computes is kept in this folder, named by a hash of the
-  // model and its input, and read back instead of computed again: sweeps of `rmbg eval` over
-  // steps that show the model the same inputs then cost seconds instead of minutes.
+  // model file, the device, the CPU's instruction sets and the input, and read back instead of
+  // computed again: sweeps of `rmbg eval` over steps that show the model the same inputs then
+  // cost seconds instead of minutes, and so do later runs of the same evaluation.
   std::filesystem::path prediction_cache;
 };
 

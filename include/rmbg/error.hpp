@@ -31,6 +31,7 @@ enum class ErrorCode {
   forbidden,           // not for this client: a Host the server does not answer to, a route kept to loopback
   method_not_allowed,  // a known route asked with a method it does not answer
   url_refused,         // an image URL the server may not or could not fetch
+  job_unfinished,      // a video job's result was asked for before the job finished
 };
 
 // Stable, snake_case name of a code, as used in JSON errors ("corrupt_image").

@@ -20,6 +20,7 @@ struct ServeOptions {
   std::string log_format = "text";
   double url_fetch_max_mb = 20;
   int url_fetch_timeout = 10;
+  int keep_video_minutes = 60;
   PipelineOptions pipeline;
 };
 
@@ -73,6 +74,7 @@ int run_serve(ServeOptions& o) {
   config.access.base_path = normalised_base_path(config.access.base_path);
   config.fetch.max_bytes = static_cast<std::size_t>(o.url_fetch_max_mb * 1024 * 1024);
   config.fetch.timeout = std::chrono::seconds(o.url_fetch_timeout);
+  config.video_jobs.keep_results = std::chrono::minutes(o.keep_video_minutes);
   config.model = o.pipeline.model_spec();
   require_model(config.model);  // a missing model is reported now, not after the server started
   const ModelManifest manifest = ModelManifest::load();
@@ -161,12 +163,26 @@ Command add_serve_command(CLI::App& parent) {
       ->check(CLI::Range(1, 600))
       ->capture_default_str();
   o.pipeline.add_to(*app);
+  app->add_option("--max-video-jobs", o.config.video_jobs.max_jobs,
+                  "Video clips queued or being cut out at once (POST /api/video; 503 beyond)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app->add_option("--max-video-seconds", o.config.video_max_seconds, "Longest clip (or part) POST /api/video takes")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app->add_option("--keep-video-minutes", o.keep_video_minutes, "Minutes a finished video's result is kept")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app->add_option("--video-jobs-dir", o.config.video_jobs.folder,
+                  "Where clips and results are kept (default: a temporary folder, deleted at exit)")
+      ->option_text("DIR");
   read_from_environment(
       *app, {"--host", "--port", "--max-upload-mb", "--concurrency", "--queue", "--max-connections",
              "--request-timeout", "--read-timeout", "--idle-timeout", "--api-key", "--api-keys-file",
              "--status-key", "--status-loopback-only", "--allowed-host", "--cors-origin", "--trusted-proxy",
              "--log-format", "--base-path", "--allow-url-fetch", "--url-fetch-max-mb", "--url-fetch-timeout",
-             "--model", "--threads", "--preset", "--device", "--max-megapixels"});
+             "--max-video-jobs", "--max-video-seconds", "--keep-video-minutes", "--video-jobs-dir", "--model",
+             "--threads", "--preset", "--device", "--max-megapixels"});
   return {app, [options] { return run_serve(*options); }};
 }
 

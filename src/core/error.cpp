@@ -27,6 +27,7 @@ std::string_view code_name(ErrorCode code) {
     case ErrorCode::forbidden: return "forbidden";
     case ErrorCode::method_not_allowed: return "method_not_allowed";
     case ErrorCode::url_refused: return "url_refused";
+    case ErrorCode::job_unfinished: return "job_unfinished";
   }
   return "unknown";
 }

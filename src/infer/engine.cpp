@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <vector>
 
@@ -45,9 +46,26 @@ std::uint64_t fnv1a(const void* data, size_t size, std::uint64_t hash = 14695981
   return hash;
 }
 
-std::filesystem::path cached_alpha_path(const std::filesystem::path& cache, const std::string& model_file,
+// What decides the model's output beside its input: the model file (its path, size and time, so a
+// model made again is not mistaken for the old one), the device and the CPU's instruction sets
+// (ONNX Runtime's int8 kernels round differently with and without VNNI, for one).
+std::string prediction_context(const std::filesystem::path& model_file, const DeviceReport& device) {
+  std::string context = model_file.string();
+  context += '\n' + std::to_string(std::filesystem::file_size(model_file));
+  context += '\n' + std::to_string(std::filesystem::last_write_time(model_file).time_since_epoch().count());
+  context += '\n' + device.provider;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);)
+    if (line.starts_with("flags")) {
+      context += '\n' + line;
+      break;
+    }
+  return context;
+}
+
+std::filesystem::path cached_alpha_path(const std::filesystem::path& cache, const std::string& context,
                                         const std::vector<float>& input) {
-  std::uint64_t hash = fnv1a(model_file.data(), model_file.size());
+  std::uint64_t hash = fnv1a(context.data(), context.size());
   hash = fnv1a(input.data(), input.size() * sizeof(float), hash);
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.alpha", static_cast<unsigned long long>(hash));
@@ -80,8 +98,8 @@ void write_cached_alpha(const std::filesystem::path& path, const Matte& matte) {
 
 struct Engine::Session {
   ModelSpec spec;
-  std::filesystem::path model_path;
   std::filesystem::path prediction_cache;
+  std::string prediction_context;  // see prediction_context()
   Ort::Session session{nullptr};
   std::string input_name;
   std::string output_name;
@@ -97,12 +115,14 @@ Engine::Engine(const ModelSpec& spec, const EngineOptions& options)
   if (spec.input.channels_last)
     throw Error(ErrorCode::invalid_argument, spec.name + ": a matting model needs the NCHW layout");
   const auto path = require_model(spec);
-  session_->model_path = path;
-  session_->prediction_cache = options.prediction_cache;
-  if (!options.prediction_cache.empty()) std::filesystem::create_directories(options.prediction_cache);
   OpenedSession opened = open_session(path, spec.name, {options.threads, options.device});
   session_->session = std::move(opened.session);
   session_->device = std::move(opened.device);
+  if (!options.prediction_cache.empty()) {
+    session_->prediction_cache = options.prediction_cache;
+    session_->prediction_context = prediction_context(path, session_->device);
+    std::filesystem::create_directories(options.prediction_cache);
+  }
   try {
     auto& s = session_->session;
     Ort::AllocatorWithDefaultOptions allocator;
@@ -143,7 +163,7 @@ Matte Engine::predict(const vips::VImage& model_input) const {
   std::vector<float> input = input_tensor(spec.input, model_input);
   std::filesystem::path cached;
   if (!session_->prediction_cache.empty()) {
-    cached = cached_alpha_path(session_->prediction_cache, session_->model_path.string(), input);
+    cached = cached_alpha_path(session_->prediction_cache, session_->prediction_context, input);
     if (auto matte = read_cached_alpha(cached)) return std::move(*matte);
   }
   Matte matte = run(input, w, h);

@@ -24,6 +24,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::forbidden: return 403;
     case ErrorCode::method_not_allowed: return 405;
     case ErrorCode::not_found: return 404;
+    case ErrorCode::job_unfinished: return 409;
     case ErrorCode::upload_too_large: return 413;
     case ErrorCode::unsupported_format: return 415;
     case ErrorCode::corrupt_image:

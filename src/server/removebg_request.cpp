@@ -1,13 +1,13 @@
 #include "removebg_request.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
 #include "base64.hpp"
+#include "form_fields.hpp"
 #include "rmbg/error.hpp"
 
 namespace rmbg::server {
@@ -41,31 +41,17 @@ std::vector<std::string> words(const std::string& text) {
   return out;
 }
 
-double number(std::string_view text) {
-  double value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || end != text.data() + text.size() || error != std::errc())
-    throw invalid("'" + std::string(text) + "' is not a number");
-  return value;
-}
-
 // "30px", "30" (pixels) or "10%".
 Length length(std::string_view text) {
-  if (text.ends_with('%')) return {number(text.substr(0, text.size() - 1)) / 100, true};
+  if (text.ends_with('%')) return {parse_number(text.substr(0, text.size() - 1)) / 100, true};
   if (text.ends_with("px")) text.remove_suffix(2);
-  return {number(text), false};
+  return {parse_number(text), false};
 }
 
 // "10%" as 0.1; only percentages.
 double share(const std::string& text) {
   if (!text.ends_with('%')) throw invalid("'" + text + "' is not a percentage like 50%");
-  return number(std::string_view(text).substr(0, text.size() - 1)) / 100;
-}
-
-bool boolean(const std::string& text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  throw invalid("'" + text + "' is neither true nor false");
+  return parse_number(std::string_view(text).substr(0, text.size() - 1)) / 100;
 }
 
 // One value for every side, two for top and bottom then left and right, or four: top, right, bottom, left.
@@ -167,7 +153,7 @@ RemovebgRequest parse_removebg_request(const httplib::MultipartFormDataMap& fiel
       } else if (name == "bg_color") {
         if (!value.empty()) request.output.background = parse_colour(value);
       } else if (name == "crop") {
-        crop = boolean(value);
+        crop = parse_boolean(value);
       } else if (name == "crop_margin") {
         crop_margin = margins(value);
       } else if (name == "scale") {

@@ -1,6 +1,7 @@
 #pragma once
 // The families of routes, one file each; serve() adds them all to one Service.
 #include "service.hpp"
+#include "video_jobs.hpp"
 
 namespace rmbg::server {
 
@@ -10,5 +11,7 @@ void add_idphoto_routes(Service& service);  // /api/idphoto and its size table (
 void add_status_routes(Service& service);   // health, system use, metrics (status_routes.cpp)
 void add_removebg_routes(Service& service);  // remove.bg's /v1.0/removebg and /v1.0/account (removebg_routes.cpp)
 void add_rembg_routes(Service& service);     // rembg's /api/remove (rembg_routes.cpp)
+// POST /api/video and /api/jobs/{id}, its result and its removal (video_routes.cpp)
+void add_video_routes(Service& service, VideoJobs& jobs);
 
 }  // namespace rmbg::server

@@ -30,12 +30,14 @@ int serve(const ServerConfig& config) {
   sigaction(SIGTERM, &action, nullptr);
 
   Service service(config);
+  VideoJobs video_jobs(config.video_jobs);  // stopped, its files deleted, after the server stops
   add_page_routes(service);
   add_cutout_routes(service);
   add_idphoto_routes(service);
   add_status_routes(service);
   add_removebg_routes(service);
   add_rembg_routes(service);
+  add_video_routes(service, video_jobs);
   service.listen_on(config.host, config.port);
   if (!is_loopback(config.host) && config.access.api_keys.empty())
     std::fprintf(stderr,
@@ -58,7 +60,8 @@ int serve(const ServerConfig& config) {
     while (stop_signal == 0 && !load_failed && !stopped.stop_requested())
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (stop_signal != 0)
-      std::fprintf(stderr, "rmbg: stopping; finishing %d images in progress\n", service.images_in_progress());
+      std::fprintf(stderr, "rmbg: stopping; finishing %d images in progress; video jobs are cancelled\n",
+                   service.images_in_progress());
     service.stop(stopped);
   });
   service.run();

@@ -1,6 +1,6 @@
 #pragma once
-// rmbg's HTTP service: POST /remove-bg, POST /api/idphoto, the web page, health, system use, metrics and the API
-// description. One engine serves every request; the number of inferences at once is bounded and
+// rmbg's HTTP service: POST /remove-bg, POST /api/idphoto, video jobs, the web page, health, system use, metrics
+// and the API description. One engine serves every request; the number of inferences at once is bounded and
 // the rest wait in a bounded queue.
 #include <chrono>
 #include <cstddef>
@@ -12,6 +12,7 @@
 #include "rmbg/models.hpp"
 #include "rmbg/remover.hpp"
 #include "url_fetch.hpp"
+#include "video_jobs.hpp"
 
 namespace rmbg::server {
 
@@ -34,6 +35,8 @@ struct ServerConfig {
   DecodeLimits limits;
   AccessConfig access;  // keys, Host names, CORS, proxies, the access log, the base path
   FetchPolicy fetch;    // which image URLs may be fetched
+  VideoJobsConfig video_jobs;  // POST /api/video: how many at once, how long results are kept
+  double video_max_seconds = VideoLimits{}.max_seconds;  // a longer clip (or part) is refused
 };
 
 // Listens, loads the model in the background (GET /api/health says when it is ready), and serves

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <optional>
 #include <sstream>
@@ -41,14 +42,57 @@ thread_local std::string current_request_id;
 // Headers a page of an allowed origin may send.
 constexpr const char* kCorsRequestHeaders = "Content-Type, Accept, Authorization, X-Api-Key, X-Request-Id";
 
-// httplib routes are regular expressions; ours are plain paths.
-std::string exact_path(std::string_view path) {
+// A path segment that stands for a value: "{id}".
+bool is_parameter(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+constexpr std::size_t kMaxParameterLength = 64;
+
+bool is_parameter_value(std::string_view segment) {
+  return !segment.empty() && segment.size() <= kMaxParameterLength &&
+         std::all_of(segment.begin(), segment.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
+}
+
+// "/api/jobs/{id}" as "", "api", "jobs", "{id}".
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0; start <= path.size();) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+// httplib routes are regular expressions; ours are plain paths whose "{name}" segments match a
+// short token (bounded, so that matching cannot recurse deeply on a long path), handed to the
+// handler as request.matches[1], [2]...
+std::string path_regex(std::string_view path) {
   std::string pattern;
-  for (char c : path) {
-    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) pattern += '\\';
-    pattern += c;
+  const std::vector<std::string_view> parts = segments(path);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string_view segment = parts[i];
+    if (i > 0) pattern += '/';
+    if (is_parameter(segment)) {
+      pattern += "([A-Za-z0-9_-]{1," + std::to_string(kMaxParameterLength) + "})";
+      continue;
+    }
+    for (char c : segment) {
+      if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) pattern += '\\';
+      pattern += c;
+    }
   }
   return pattern;
+}
+
+// Whether the request path `path` is one that `route` (with "{name}" segments) answers.
+bool path_matches(std::string_view route, std::string_view path) {
+  const std::vector<std::string_view> expected = segments(route), got = segments(path);
+  if (expected.size() != got.size()) return false;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (is_parameter(expected[i]) ? !is_parameter_value(got[i]) : expected[i] != got[i]) return false;
+  return true;
 }
 
 std::string megabytes(std::size_t bytes) {
@@ -123,9 +167,11 @@ void Service::route(const std::string& method, const std::string& path, Handler 
     }
   };
   if (method == "POST")
-    http_.Post(exact_path(path), guarded);
+    http_.Post(path_regex(path), guarded);
+  else if (method == "DELETE")
+    http_.Delete(path_regex(path), guarded);
   else
-    http_.Get(exact_path(path), guarded);
+    http_.Get(path_regex(path), guarded);
 }
 
 void Service::listen_on(const std::string& host, int port) {
@@ -219,7 +265,7 @@ bool Service::admit(httplib::Request& request, httplib::Response& response) cons
     }
     request.path = std::string(path.substr(access.base_path.size()));
   }
-  const auto route = routes_.find(request.path);
+  const auto route = route_of(request.path);
   const ErrorWriter write_error = route == routes_.end() ? send_error : route->second.front().options.write_error;
   const auto refuse = [&](const Error& error) {
     answer_error(response, error, write_error);
@@ -229,7 +275,7 @@ bool Service::admit(httplib::Request& request, httplib::Response& response) cons
   };
   if (const std::optional<Error> refusal = host_refusal(request)) return refuse(*refusal);
   if (route == routes_.end()) return true;  // httplib answers 404
-  const std::string allowed = allowed_methods(request.path);
+  const std::string allowed = allowed_methods(route->second);
   if (request.method == "OPTIONS") {
     response.status = 204;
     response.set_header("Allow", allowed);
@@ -240,7 +286,7 @@ bool Service::admit(httplib::Request& request, httplib::Response& response) cons
     }
     return false;
   }
-  const Registered* target = registered(request.path, request.method == "HEAD" ? "GET" : request.method);
+  const Registered* target = registered(route->second, request.method == "HEAD" ? "GET" : request.method);
   if (!target) {
     response.set_header("Allow", allowed);
     return refuse(Error(ErrorCode::method_not_allowed,
@@ -258,17 +304,20 @@ bool Service::admit(httplib::Request& request, httplib::Response& response) cons
   return true;
 }
 
-const Service::Registered* Service::registered(const std::string& path, const std::string& method) const {
-  const auto route = routes_.find(path);
-  if (route == routes_.end()) return nullptr;
-  for (const Registered& r : route->second)
+Service::Routes::const_iterator Service::route_of(std::string_view path) const {
+  if (const auto exact = routes_.find(std::string(path)); exact != routes_.end()) return exact;
+  return std::find_if(routes_.begin(), routes_.end(), [path](const auto& route) { return path_matches(route.first, path); });
+}
+
+const Service::Registered* Service::registered(const std::vector<Registered>& route, const std::string& method) {
+  for (const Registered& r : route)
     if (r.method == method) return &r;
   return nullptr;
 }
 
-std::string Service::allowed_methods(const std::string& path) const {
+std::string Service::allowed_methods(const std::vector<Registered>& route) {
   std::string allowed;
-  for (const Registered& r : routes_.at(path)) allowed += r.method + ", ";
+  for (const Registered& r : route) allowed += r.method + ", ";
   return allowed + "OPTIONS";
 }
 
@@ -301,7 +350,8 @@ std::optional<Error> Service::access_refusal(const httplib::Request& request, Ac
 }
 
 std::optional<Error> Service::refusal_before_upload(const httplib::Request& request) const {
-  const Registered* target = registered(request.path, request.method);
+  const auto route = route_of(request.path);
+  const Registered* target = route == routes_.end() ? nullptr : registered(route->second, request.method);
   if (!target || target->options.work != Work::inference) return std::nullopt;
   if (!ready_) return model_loading();
   if (queue_.full()) return JobQueue::full_error();
@@ -330,10 +380,10 @@ Error Service::error_of_status(const httplib::Request& request, int status) cons
 }
 
 void Service::count(const httplib::Request& request, const httplib::Response& response) {
-  const bool known = routes_.count(request.path) > 0;
+  const auto route = route_of(request.path);  // a route with {id} is counted once, not per id
   std::optional<double> seconds;
   if (request_started) seconds = seconds_since(*request_started);
-  metrics_.record_request(known ? request.path : "other", response.status, seconds);
+  metrics_.record_request(route != routes_.end() ? route->first : "other", response.status, seconds);
 }
 
 void Service::log(const httplib::Request& request, const httplib::Response& response) const {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <stop_token>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,10 @@ class Service {
     ErrorWriter write_error = send_error;  // how the route's errors look, the Service's own included
   };
 
-  // Registers `handler` for the exact `path` (under --base-path). An Error it throws is answered
-  // as JSON with the status its code calls for; anything else as a 500. Nothing escapes.
+  // Registers `handler` for `path` (under --base-path), GET, POST or DELETE. A "{name}" segment of
+  // the path matches a token of letters, digits, - and _ (at most 64), handed to the handler as
+  // request.matches[1], [2]... An Error the handler throws is answered as JSON with the status
+  // its code calls for; anything else as a 500. Nothing escapes.
   void route(const std::string& method, const std::string& path, Handler handler, RouteOptions options);
   void route(const std::string& method, const std::string& path, Handler handler, Work work = Work::light) {
     route(method, path, std::move(handler), RouteOptions{.work = work});
@@ -87,8 +90,10 @@ class Service {
   // Runs before routing: request id, base path, Host, CORS, OPTIONS, 405 and keys. False when it
   // has answered the request itself.
   bool admit(httplib::Request& request, httplib::Response& response) const;
-  const Registered* registered(const std::string& path, const std::string& method) const;
-  std::string allowed_methods(const std::string& path) const;  // "POST, OPTIONS"
+  using Routes = std::map<std::string, std::vector<Registered>>;  // by path, "{id}" segments included
+  Routes::const_iterator route_of(std::string_view path) const;   // routes_.end() when none answers `path`
+  static const Registered* registered(const std::vector<Registered>& route, const std::string& method);
+  static std::string allowed_methods(const std::vector<Registered>& route);  // "POST, OPTIONS"
   std::optional<Error> host_refusal(const httplib::Request& request) const;
   std::optional<Error> access_refusal(const httplib::Request& request, Access access) const;
   // An error Service would answer before reading the request's body, if any.
@@ -100,7 +105,7 @@ class Service {
 
   const ServerConfig& config_;
   httplib::Server http_;
-  std::map<std::string, std::vector<Registered>> routes_;  // by path
+  Routes routes_;
   JobQueue queue_;
   ServiceMetrics metrics_;
   SystemMonitor system_;

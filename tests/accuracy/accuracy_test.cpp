@@ -12,6 +12,7 @@
 
 #include "rmbg/cross_validation.hpp"
 #include "rmbg/files.hpp"
+#include "rmbg/models.hpp"
 #include "support.hpp"
 
 namespace rmbg {
@@ -39,12 +40,16 @@ json expected() {
 
 // `rmbg eval --choose` over the evaluation data: the presets of tests/accuracy/presets.txt beside
 // the bare model, in one run that shares the model's outputs between them. Its JSON report.
+// The model's outputs are kept in rmbg's cache between runs: they change only with the model file,
+// the CPU and the exact input tensor, which name them, and everything after the model (what this
+// test guards) is computed again every time.
 json evaluate(const fs::path& data) {
   test::TempDir dir;
   const fs::path report_file = dir / "report.json";
   const std::string command = std::string(RMBG_BINARY) + " eval --data '" + data.string() + "' --choose '" +
                               RMBG_SOURCE_DIR + "/tests/accuracy/presets.txt' --prediction-cache '" +
-                              (dir / "predictions").string() + "' --json '" + report_file.string() + "'";
+                              (cache_dir() / "eval-predictions").string() + "' --json '" +
+                              report_file.string() + "'";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   return fs::exists(report_file) ? json::parse(read_file(report_file)) : json::object();
 }

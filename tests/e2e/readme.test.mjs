@@ -19,13 +19,16 @@ function apiSection() {
 
 test('the API examples of the README work as written', async () => {
   const blocks = [...apiSection().matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, language, code]) => ({ language, code }));
-  const curlLines = blocks.filter((b) => b.language === 'sh').flatMap((b) => b.code.split('\n'))
+  const isVideo = (block) => block.code.includes('/api/video');
+  const curlLines = blocks.filter((b) => b.language === 'sh' && !isVideo(b)).flatMap((b) => b.code.split('\n'))
     .filter((line) => line.startsWith('curl '));
+  const video = blocks.filter((b) => b.language === 'sh' && isVideo(b));
   const python = blocks.filter((b) => b.language === 'python');
   const javascript = blocks.filter((b) => b.language === 'js');
   assert.equal(curlLines.length, 6);
   assert.equal(python.length, 1);
   assert.equal(javascript.length, 1);
+  assert.equal(video.length, 1);
 
   const server = await startServer();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rmbg-readme-'));
@@ -36,6 +39,10 @@ test('the API examples of the README work as written', async () => {
     execFileSync('vips', ['copy', path.join(testdata, 'astronaut.png'), path.join(dir, 'portrait.jpg')]);
     const here = (code) => code.replaceAll('http://localhost:8000', server.url);
     for (const line of curlLines) execSync(here(line), { cwd: dir });
+    // A clip: 3 frames of the coffee cup.
+    execFileSync('ffmpeg', ['-v', 'error', '-loop', '1', '-framerate', '4', '-i', path.join(testdata, 'coffee.png'),
+                            '-frames:v', '3', '-vf', 'scale=240:-2', '-pix_fmt', 'yuv420p', path.join(dir, 'clip.mp4')]);
+    execFileSync('bash', ['-euo', 'pipefail', '-c', here(video[0].code)], { cwd: dir, timeout: 240_000 });
     writeFileSync(path.join(dir, 'example.py'), here(python[0].code));
     execFileSync('python3', ['example.py'], { cwd: dir });
     writeFileSync(path.join(dir, 'example.mjs'), here(javascript[0].code));
@@ -54,6 +61,7 @@ test('the API examples of the README work as written', async () => {
     assert.equal(output('id.jpg').readUInt16BE(14), 300, 'its DPI in the JFIF header');
     assert.deepEqual(size('sheet.jpg'), [1200, 1800], 'a 6-inch sheet at 300 DPI');
     assert.equal(JSON.parse(output('sizes.json')).sizes.length, 10);
+    assert.equal(output('clip.webm').readUInt32BE(0), 0x1a45dfa3, 'a WebM (Matroska) file');
     const webp = output('result.webp');
     assert.equal(webp.subarray(0, 4).toString('latin1') + webp.subarray(8, 12).toString('latin1'), 'RIFFWEBP');
   } finally {

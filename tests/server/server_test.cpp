@@ -11,6 +11,7 @@
 
 #include "rmbg/files.hpp"
 #include "rmbg/image.hpp"
+#include "rmbg/video.hpp"
 #include "server_process.hpp"
 #include "support.hpp"
 
@@ -447,7 +448,7 @@ TEST(Server, PreviewsAPhotographForABrowserThatCannotDrawIt) {
   init_vips();
   const std::string heic = test::to_bytes(decoded(rocket()), ".heic");
   const auto response = server.client().Post("/api/preview", form(heic, {}, "phone.heic"));
-  ASSERT_TRUE(response);
+  ASSERT_TRUE(response) << server.log();
   ASSERT_EQ(response->status, 200) << response->body;
   EXPECT_EQ(response->get_header_value("Content-Type"), "image/jpeg");
   const vips::VImage preview = decoded(response->body);
@@ -664,6 +665,102 @@ TEST(Server, StartupProblemsAreClearErrors) {
     EXPECT_EQ(WEXITSTATUS(::pclose(pipe)), 1) << output;
     EXPECT_NE(output.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos) << output;
   }
+}
+
+// A clip of `frames` frames of the rocket photograph at 4 frames a second, made with the ffmpeg
+// command (independently of rmbg).
+std::string rocket_clip(const TempDir& dir, int frames) {
+  const fs::path clip = dir / "rocket.mp4";
+  const std::string command = "ffmpeg -v error -y -loop 1 -framerate 4 -i '" + sample("rocket.jpg").string() +
+                              "' -frames:v " + std::to_string(frames) +
+                              " -vf scale=320:-2 -pix_fmt yuv420p -c:v libx264 '" + clip.string() + "'";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return read_file(clip);
+}
+
+httplib::MultipartFormDataItems video_form(const std::string& clip, const Fields& fields = {}) {
+  httplib::MultipartFormDataItems items{{"video", clip, "clip.mp4", "video/mp4"}};
+  for (const auto& [name, value] : fields) items.push_back({name, value, "", ""});
+  return items;
+}
+
+// A clip goes in as a job (202), its progress can be followed, and its result is a WebM with
+// alpha of every frame; asked for too early the result is a 409; deleted, the job is gone.
+TEST(Server, CutsOutAVideoAsAJob) {
+  ServerProcess server;
+  TempDir dir;
+  const std::string clip = rocket_clip(dir, 3);
+  const auto accepted = server.client().Post("/api/video", video_form(clip, {{"format", "webm"}}));
+  ASSERT_TRUE(accepted) << server.log();
+  ASSERT_EQ(accepted->status, 202) << accepted->body;
+  const json job = json::parse(accepted->body);
+  const std::string id = job["id"];
+  EXPECT_EQ(accepted->get_header_value("Location"), "jobs/" + id);
+  EXPECT_EQ(job["total_frames"], 3);
+  if (job["status"] != "done")
+    expect_json_error(server.client().Get("/api/jobs/" + id + "/result"), 409, "job_unfinished", "not ready",
+                      "the result of a job in progress");
+
+  json status;
+  const auto deadline = Clock::now() + std::chrono::seconds(240);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    const auto answer = server.client().Get("/api/jobs/" + id);
+    ASSERT_TRUE(answer && answer->status == 200);
+    status = json::parse(answer->body);
+  } while (status["status"] != "done" && status["status"] != "failed" && Clock::now() < deadline);
+  ASSERT_EQ(status["status"], "done") << status.dump();
+  EXPECT_EQ(status["frames"], 3);
+
+  const auto result = server.client().Get("/api/jobs/" + id + "/result");
+  ASSERT_TRUE(result && result->status == 200);
+  EXPECT_EQ(result->get_header_value("Content-Type"), "video/webm");
+  EXPECT_EQ(std::to_string(result->body.size()), status["result_bytes"].dump());
+  const fs::path webm = dir / "result.webm";
+  write_file_atomic(webm, result->body);
+  VideoReader reader(webm);
+  EXPECT_TRUE(reader.info().has_alpha);
+  int frames = 0;
+  while (const auto frame = reader.next()) {
+    ++frames;
+    int transparent = 0, opaque = 0;
+    for (size_t i = 3; i < frame->rgba.size(); i += 4) {
+      transparent += frame->rgba[i] < 16;
+      opaque += frame->rgba[i] > 240;
+    }
+    EXPECT_GT(transparent, 0) << "the sky is cut away, frame " << frames;
+    EXPECT_GT(opaque, 0) << "the rocket is kept, frame " << frames;
+  }
+  EXPECT_EQ(frames, 3);
+
+  EXPECT_EQ(server.client().Delete("/api/jobs/" + id)->status, 204);
+  expect_json_error(server.client().Get("/api/jobs/" + id), 404, "not_found", id, "a deleted job");
+}
+
+// What cannot become a job is refused at once, in words about the upload; a job deleted while it
+// runs stops, and the server goes on.
+TEST(Server, VideoMistakesAreRefusedAtOnce) {
+  ServerProcess server;
+  TempDir dir;
+  const std::string clip = rocket_clip(dir, 8);
+  const auto text = server.client().Post("/api/video", video_form("this is not a video\n"));
+  expect_json_error(text, 415, "unsupported_format", "the upload is not a video", "a text file");
+  EXPECT_EQ(text->body.find(fs::temp_directory_path().string()), std::string::npos) << "no server path: " << text->body;
+  expect_json_error(server.client().Post("/api/video", video_form(clip, {{"format", "mp4"}})), 400, "invalid_argument",
+                    "background colour", "mp4 without a background");
+  expect_json_error(server.client().Post("/api/video", video_form(clip, {{"fps", "fast"}})), 400, "invalid_argument",
+                    "not a number", "a wrong number");
+  expect_json_error(server.client().Post("/api/video", form(clip)), 400, "invalid_argument", "unknown field 'image'",
+                    "the clip in the photograph's field");
+  expect_json_error(server.client().Get("/api/jobs/0123456789abcdef"), 404, "not_found", "no video job", "an unknown id");
+  EXPECT_EQ(server.client().Get("/api/jobs/" + std::string(200, 'a'))->status, 404) << "an id too long for one";
+
+  const auto started = server.client().Post("/api/video", video_form(clip));
+  ASSERT_TRUE(started && started->status == 202) << (started ? started->body : server.log());
+  const std::string id = json::parse(started->body)["id"];
+  EXPECT_EQ(server.client().Delete("/api/jobs/" + id)->status, 204);
+  EXPECT_EQ(server.client().Get("/api/jobs/" + id)->status, 404);
+  EXPECT_EQ(post(server, rocket())->status, 200) << "the server goes on";
 }
 
 }  // namespace
