@@ -1,7 +1,8 @@
 // The rmbg page. Photos dropped or picked are sent to POST /remove-bg one after another as soon
 // as they arrive; each gets a tile in a grid, which opens into the result: the original and the
 // cut-out side by side, brushes to touch the cut-out up, backgrounds, and downloads the page
-// makes itself from that one result. The "ID photo" tab lives in idphoto.js.
+// makes itself from that one result. The "ID photo" tab lives in idphoto.js, the "Video" tab in
+// video.js.
 // Plain JavaScript modules, no build step, nothing from outside.
 'use strict';
 
@@ -12,6 +13,7 @@ import {
 import { Editor } from './editor.js';
 import { FORMATS, alphaPng, composite, outputSize, saveBlob, zipArchive } from './export.js';
 import { ID_BACKGROUNDS, idPhotoWorking, setIdFile, setUpIdPhoto } from './idphoto.js';
+import { setUpVideo, setVideoFile, videoWorking } from './video.js';
 
 const BACKGROUNDS = [
   { id: 'transparent', label: 'Transparent' },
@@ -384,6 +386,7 @@ function showActivity() {
     if (waiting) parts.push(`${waiting} waiting`);
   }
   if (idPhotoWorking()) parts.push('Making the ID photo');
+  if (videoWorking()) parts.push('Cutting out the clip');
   const others = serverQueue.running + serverQueue.waiting - (inFlight + (idPhotoWorking() ? 1 : 0));
   if (others > 0) parts.push(`${others} from elsewhere in the queue`);
   $('#activity').textContent = parts.join(' · ');
@@ -433,12 +436,12 @@ async function pollSystem() {
 
 // ---- tabs and ways in: drop, picker, keyboard, paste ----------------------------------------------
 
-function idPhotoShown() {
-  return !$('#panel-idphoto').hidden;
+function shownPanel() {
+  return document.querySelector('[role="tabpanel"]:not([hidden])').id;
 }
 
 function setUpTabs() {
-  const tabs = [$('#tab-remove'), $('#tab-idphoto')];
+  const tabs = [$('#tab-remove'), $('#tab-idphoto'), $('#tab-video')];
   const show = (chosen) => {
     for (const tab of tabs) {
       const selected = tab === chosen;
@@ -483,8 +486,12 @@ function setUpInput() {
   // The whole window takes drops, so a photo dropped beside the zone is not opened by the browser.
   let depth = 0;
   // Files go to the tab that is shown.
-  const zone = () => (idPhotoShown() ? $('#id-drop') : drop);
-  const take = (files) => (idPhotoShown() ? setIdFile(files[0], showActivity) : addFiles(files));
+  const zone = () => ({ 'panel-idphoto': $('#id-drop'), 'panel-video': $('#video-drop') }[shownPanel()] || drop);
+  const take = (files) => {
+    if (shownPanel() === 'panel-idphoto') setIdFile(files[0], showActivity);
+    else if (shownPanel() === 'panel-video') setVideoFile(files[0], showActivity);
+    else addFiles(files);
+  };
   window.addEventListener('dragenter', (event) => {
     event.preventDefault();
     if (depth++ === 0) zone().classList.add('dragging');
@@ -515,4 +522,5 @@ setUpTabs();
 setUpInput();
 setUpViewer();
 setUpIdPhoto(pickFilesThrough, showActivity);
+setUpVideo(pickFilesThrough, showActivity);
 pollSystem();

@@ -18,8 +18,13 @@ export const server = { concurrency: 1, maxUploadBytes: 50 * 1024 * 1024 };
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
-// An error whose message is meant for the person using the page.
-export class PlainError extends Error {}
+// An error whose message is meant for the person using the page; `code` is the server's, if any.
+export class PlainError extends Error {
+  constructor(message, code = undefined) {
+    super(message);
+    this.code = code;
+  }
+}
 
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -107,10 +112,10 @@ export async function request(url, options = {}, { ask = true } = {}) {
   }
 }
 
-function post(url, file, fields, onUploaded, accept) {
+function post(url, file, fields, onUploaded, { accept, field = 'image' }) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
-    form.append('image', file, file.name);
+    form.append(field, file, file.name);
     for (const [name, value] of Object.entries(fields)) form.append(name, value);
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
@@ -135,20 +140,21 @@ async function errorOf(xhr) {
   }
 }
 
-// The answer (a Blob) of `url` to `file` with the form `fields`. A busy server is waited for, as
-// long as its Retry-After says; `report` hears of each phase: ('upload', fraction), ('busy', seconds).
-export async function send(url, file, fields, report = () => {}, accept = undefined) {
+// The answer (a Blob) of `url` to `file` (in the form's field `field`, 'image' unless said) with the
+// form `fields`. A busy server is waited for, as long as its Retry-After says; `report` hears of
+// each phase: ('upload', fraction), ('busy', seconds). `accept` asks for a type of answer.
+export async function send(url, file, fields, report = () => {}, { accept = undefined, field = 'image' } = {}) {
   for (let attempt = 0; attempt < MAX_BUSY_RETRIES; attempt++) {
     const sentKey = apiKey;
-    const xhr = await post(url, file, fields, (fraction) => report('upload', fraction), accept);
-    if (xhr.status === 200) return xhr.response;
+    const xhr = await post(url, file, fields, (fraction) => report('upload', fraction), { accept, field });
+    if (xhr.status >= 200 && xhr.status < 300) return xhr.response;
     if (xhr.status === 401) {
       await askForKey(sentKey);
       attempt--;
       continue;
     }
     const error = await errorOf(xhr);
-    if (xhr.status !== 503) throw new PlainError(plainWords(error.code, error.message));
+    if (xhr.status !== 503) throw new PlainError(plainWords(error.code, error.message), error.code);
     const seconds = Number(xhr.getResponseHeader('Retry-After')) || 2;
     report(error.code === 'not_ready' ? 'loading' : 'busy', seconds);
     await sleep(seconds * 1000);

@@ -95,7 +95,7 @@ async function make(onActivity) {
     const answer = await send('api/idphoto', state.file, options(), (phase, value) => {
       if (phase === 'upload') setStatus(value < 1 ? `Uploading ${Math.round(value * 100)}%` : 'Making the ID photo…');
       else setStatus(phase === 'loading' ? 'Waiting for the model to load…' : `The server is busy; trying again in ${value} s…`);
-    }, 'application/json');
+    }, { accept: 'application/json' });
     if (run !== state.run) return;
     show(JSON.parse(await answer.text()), (performance.now() - started) / 1000);
   } catch (error) {

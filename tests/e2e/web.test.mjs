@@ -1,6 +1,6 @@
 // The web page in Debian's Chromium, driven by playwright-core, against a real `rmbg serve`:
 // photos dropped and picked, results in a grid opening into the compare view, touch-up brushes,
-// backgrounds, downloads made by the page, the ID photo tab, a phone's screen, a server that needs
+// backgrounds, downloads made by the page, the ID photo and video tabs, a phone's screen, a server that needs
 // an API key under a base path.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -395,6 +395,23 @@ test('the ID photo tab explains the rule, follows the language, and fits 6 US ph
   }
 });
 
+test('the video tab cuts a clip out as a job, plays the result and downloads it', async () => {
+  const clip = path.join(scratch, 'rocket.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-loop', '1', '-framerate', '4', '-i', path.join(testdata, 'rocket.jpg'),
+                          '-frames:v', '3', '-vf', 'scale=240:-2', '-pix_fmt', 'yuv420p', clip]);
+  await page.getByRole('tab', { name: 'Video' }).click();
+  await page.setInputFiles('#video-picker', clip);
+  await page.locator('#video-status', { hasText: /^Done in .*: 3 frames/ }).waitFor({ timeout: 180_000 });
+  assert.equal(await page.locator('#video-stage video').count(), 1, 'Chromium plays the WebM with its transparency');
+  const { name, bytes } = await download(page.locator('#video-download'));
+  assert.equal(name, 'rocket-cutout.webm');
+  assert.equal(bytes.readUInt32BE(0), 0x1a45dfa3, 'a WebM (Matroska) file');
+
+  await page.setInputFiles('#video-picker', { name: 'notes.mp4', mimeType: 'video/mp4', buffer: Buffer.from('not a clip\n') });
+  await page.locator('#video-status.failed', { hasText: 'not a video rmbg can open' }).waitFor();
+  await page.getByRole('tab', { name: 'Remove background' }).click();
+});
+
 test('the top-right corner shows live CPU use, and GPU as none', async () => {
   await page.waitForFunction(() => /^\d+%$/.test(document.querySelector('#cpu-value').textContent));
   assert.equal(await page.locator('#gpu-value').textContent(), 'none');
@@ -421,7 +438,7 @@ test('the page fits a laptop and a phone, where nothing says "drop"', async () =
   const small = await phone.newPage();
   await small.goto(server.url);
   assert.equal(await small.locator('#drop .drop-title').textContent(), 'Choose photos');
-  for (const tab of ['Remove background', 'ID photo']) {
+  for (const tab of ['Remove background', 'ID photo', 'Video']) {
     await small.getByRole('tab', { name: tab }).click();
     await small.locator('#id-size option').first().waitFor({ state: 'attached' });
     const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
