@@ -88,7 +88,15 @@ std::string VideoJobs::submit(std::string_view clip, const VideoCutOptions& opti
     if (running_or_waiting() >= config_.max_jobs)
       throw Error(ErrorCode::overloaded, "the server already has " + std::to_string(config_.max_jobs) +
                                              " videos to cut out; try again when one is done");
+    ++arriving_;
   }
+  struct Arrival {  // ends however submit() does
+    VideoJobs& jobs;
+    ~Arrival() {
+      std::lock_guard lock(jobs.mutex_);
+      --jobs.arriving_;
+    }
+  } arrival{*this};
   try {
     std::ofstream out(job->clip, std::ios::binary);
     out.write(clip.data(), static_cast<std::streamsize>(clip.size()));
@@ -112,7 +120,7 @@ std::string VideoJobs::submit(std::string_view clip, const VideoCutOptions& opti
 }
 
 int VideoJobs::running_or_waiting() const {
-  return static_cast<int>(std::count_if(jobs_.begin(), jobs_.end(), [](const auto& entry) {
+  return arriving_ + static_cast<int>(std::count_if(jobs_.begin(), jobs_.end(), [](const auto& entry) {
     const JobState state = entry.second->status.state;
     return state == JobState::queued || state == JobState::running;
   }));

@@ -57,13 +57,13 @@ class VideoJobs {
   std::filesystem::path result(const std::string& id) const;
   // Stops the job if it runs, deletes its files and forgets it; throws Error(not_found).
   void remove(const std::string& id);
-  int running_or_waiting() const;
 
  private:
   struct Job;
   void work(const std::stop_token& stop);
   void run(Job& job);
   void forget_expired();  // with mutex_ held
+  int running_or_waiting() const;  // with mutex_ held; the clips being checked included
   Job& find(const std::string& id) const;  // with mutex_ held; throws Error(not_found)
 
   VideoJobsConfig config_;
@@ -73,6 +73,7 @@ class VideoJobs {
   std::condition_variable_any wake_;
   std::map<std::string, std::shared_ptr<Job>> jobs_;
   std::deque<std::shared_ptr<Job>> waiting_;
+  int arriving_ = 0;  // clips being stored and checked: they count against max_jobs
   std::jthread worker_;
 };
 

@@ -737,10 +737,10 @@ TEST(Server, CutsOutAVideoAsAJob) {
   expect_json_error(server.client().Get("/api/jobs/" + id), 404, "not_found", id, "a deleted job");
 }
 
-// What cannot become a job is refused at once, in words about the upload; a job deleted while it
-// runs stops, and the server goes on.
+// What cannot become a job is refused at once, in words about the upload; a job over the limit
+// gets 503; a job deleted while it runs stops, and the server goes on.
 TEST(Server, VideoMistakesAreRefusedAtOnce) {
-  ServerProcess server;
+  ServerProcess server({"--max-video-jobs", "1"});
   TempDir dir;
   const std::string clip = rocket_clip(dir, 8);
   const auto text = server.client().Post("/api/video", video_form("this is not a video\n"));
@@ -758,6 +758,8 @@ TEST(Server, VideoMistakesAreRefusedAtOnce) {
   const auto started = server.client().Post("/api/video", video_form(clip));
   ASSERT_TRUE(started && started->status == 202) << (started ? started->body : server.log());
   const std::string id = json::parse(started->body)["id"];
+  expect_json_error(server.client().Post("/api/video", video_form(clip)), 503, "overloaded", "videos to cut out",
+                    "a second clip over --max-video-jobs 1");
   EXPECT_EQ(server.client().Delete("/api/jobs/" + id)->status, 204);
   EXPECT_EQ(server.client().Get("/api/jobs/" + id)->status, 404);
   EXPECT_EQ(post(server, rocket())->status, 200) << "the server goes on";
