@@ -27,10 +27,12 @@ try {
   await page.locator('#tools input[value="erase"]').check();
   await page.evaluate(() => {
     // The page's time over each pointer move, from the first listener to the last.
-    window.times = { moves: [], frames: [] };
+    window.times = { moves: [], frames: [], ends: [] };
     let started = 0;
-    window.addEventListener('pointermove', () => { started = performance.now(); }, { capture: true });
-    window.addEventListener('pointermove', () => window.times.moves.push(performance.now() - started));
+    for (const [type, list] of [['pointermove', 'moves'], ['pointerup', 'ends']]) {
+      window.addEventListener(type, () => { started = performance.now(); }, { capture: true });
+      window.addEventListener(type, () => window.times[list].push(performance.now() - started));
+    }
     let last = performance.now();
     const frame = (now) => {
       window.times.frames.push(now - last);
@@ -51,15 +53,17 @@ try {
     await page.waitForFunction((n) => document.querySelector('#undo').disabled === false && window.times, s);
     redraws.push(Date.now() - released);
   }
-  const { moves, frames } = await page.evaluate(() => window.times);
+  const { moves, frames, ends } = await page.evaluate(() => window.times);
   const sorted = (values) => [...values].sort((a, b) => a - b);
   const at = (values, q) => sorted(values)[Math.min(values.length - 1, Math.floor(values.length * q))];
   const size = execFileSync('vipsheader', [photo]).toString().trim();
   console.log(`photograph: ${size}`);
   console.log(`${moves.length} pointer moves over ${strokes} strokes: median ${at(moves, 0.5).toFixed(2)} ms, ` +
               `95th percentile ${at(moves, 0.95).toFixed(2)} ms, largest ${at(moves, 1).toFixed(2)} ms`);
-  console.log(`frames: median ${at(frames, 0.5).toFixed(1)} ms, 95th percentile ${at(frames, 0.95).toFixed(1)} ms`);
-  console.log(`redraw after a stroke (with the round trip of the test driver): ${redraws.join(', ')} ms`);
+  console.log(`frames: median ${at(frames, 0.5).toFixed(1)} ms, 95th percentile ${at(frames, 0.95).toFixed(1)} ms, ` +
+              `the ${strokes} longest ${sorted(frames).slice(-strokes).map((t) => t.toFixed(1)).join(', ')} ms`);
+  console.log(`the page's time at each stroke's end (redraw included): ${ends.map((t) => t.toFixed(1)).join(', ')} ms`);
+  console.log(`the same with the round trip of the test driver: ${redraws.join(', ')} ms`);
 } finally {
   await browser.close();
   await server.stop();

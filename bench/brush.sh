@@ -2,7 +2,7 @@
 # How smoothly the page's touch-up brush paints on a 12-megapixel photograph: a real `rmbg serve`,
 # Chromium driven by playwright-core, rocket.jpg enlarged to 4160x3002, cut out, opened, and an
 # erase stroke of 60 pointer moves; prints the time the page takes over each move (median, 95th
-# percentile), the time between frames, and how long the redraw after the stroke takes.
+# percentile), the time between frames (and the longest), and the page's time as each stroke ends.
 #   bench/brush.sh [--strokes N]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -230,9 +230,13 @@ export class Editor {
     return context;
   }
 
+  drawCutout() {
+    this.drawLayer(this.layers.cutout, (context) => context.drawImage(this.result, 0, 0));
+  }
+
   redraw() {
     this.setBackground(this.background);
-    this.drawLayer(this.layers.cutout, (context) => context.drawImage(this.result, 0, 0));
+    this.drawCutout();
     this.drawLayer(this.layers.original, (context) => context.drawImage(this.original, 0, 0));
     this.setSplit(this.split);
   }
@@ -355,7 +359,7 @@ export class Editor {
     this.strokes.push(this.stroke);
     this.undone = [];
     this.stroke = null;
-    this.redraw();  // the shown cut-out again from the full-size one, smoothly scaled
+    this.drawCutout();  // again from the full-size one, smoothly scaled; the other layers are as they were
     this.changed();
   }
 
