@@ -149,6 +149,10 @@ struct VideoCutOptions {
   bool temporal_filter = true;
   TemporalOptions temporal;
   bool keep_audio = true;
+  // Runs each frame's cut-out (the model and the refinement) when given, so that a caller can
+  // make the frames take turns with other work for the engine (the server's queue); else the
+  // frames run directly.
+  std::function<void(const std::function<void()>&)> run_cut;
 };
 
 struct VideoProgress {

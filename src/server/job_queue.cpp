@@ -11,24 +11,38 @@ JobQueue::JobQueue(int concurrency, int capacity)
     : concurrency_(std::max(1, concurrency)), capacity_(std::max(0, capacity)) {}
 
 void JobQueue::run(const std::function<void()>& job, std::chrono::milliseconds max_wait) {
-  {
-    std::unique_lock lock(mutex_);
-    if (running_ >= concurrency_ || !waiting_.empty()) {
-      if (static_cast<int>(waiting_.size()) >= capacity_) throw full_error();  // as full() says
-      const std::uint64_t ticket = next_ticket_++;
-      const auto place = waiting_.insert(waiting_.end(), ticket);
-      const bool my_turn = slot_freed_.wait_for(lock, max_wait, [&] {
-        return running_ < concurrency_ && waiting_.front() == ticket;
-      });
-      waiting_.erase(place);
-      // Whoever is now first in line may be able to go: it was woken while this job was first.
-      slot_freed_.notify_all();
-      if (!my_turn)
-        throw Error(ErrorCode::overloaded,
-                    "the server is busy: no inference slot became free in time");
-    }
-    ++running_;
+  take_turn(max_wait);
+  run_taken(job);
+}
+
+void JobQueue::run_in_turn(const std::function<void()>& job) {
+  take_turn(std::nullopt);
+  run_taken(job);
+}
+
+void JobQueue::take_turn(std::optional<std::chrono::milliseconds> max_wait) {
+  std::unique_lock lock(mutex_);
+  if (running_ >= concurrency_ || !waiting_.empty()) {
+    if (max_wait && static_cast<int>(waiting_.size()) >= capacity_) throw full_error();  // as full() says
+    const std::uint64_t ticket = next_ticket_++;
+    const auto place = waiting_.insert(waiting_.end(), ticket);
+    const auto turn = [&] { return running_ < concurrency_ && waiting_.front() == ticket; };
+    bool my_turn = true;
+    if (max_wait)
+      my_turn = slot_freed_.wait_for(lock, *max_wait, turn);
+    else
+      slot_freed_.wait(lock, turn);
+    waiting_.erase(place);
+    // Whoever is now first in line may be able to go: it was woken while this job was first.
+    slot_freed_.notify_all();
+    if (!my_turn)
+      throw Error(ErrorCode::overloaded,
+                  "the server is busy: no inference slot became free in time");
   }
+  ++running_;
+}
+
+void JobQueue::run_taken(const std::function<void()>& job) {
   struct Release {
     JobQueue& queue;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 #include <functional>
 #include <list>
 #include <mutex>
+#include <optional>
 
 #include "rmbg/error.hpp"
 
@@ -21,6 +22,10 @@ class JobQueue {
   // waiting when `capacity` jobs already wait, and after `max_wait` if no slot freed up by then.
   // Exceptions from `job` pass through; its slot is released either way.
   void run(const std::function<void()>& job, std::chrono::milliseconds max_wait);
+  // As run(), for work that must not be refused, one piece at a time (the frames of a video job):
+  // it takes its turn in the same line, but is let in when the line is full and waits as long as
+  // it takes.
+  void run_in_turn(const std::function<void()>& job);
 
   struct Counts {
     int running = 0;
@@ -38,6 +43,8 @@ class JobQueue {
   int retry_after_seconds() const;
 
  private:
+  void take_turn(std::optional<std::chrono::milliseconds> max_wait);  // none: no limit, never refused
+  void run_taken(const std::function<void()>& job);                    // in the turn take_turn took
   void finish(double seconds);
 
   const int concurrency_;

@@ -222,6 +222,8 @@ void Service::run_inference(const std::function<void()>& work) {
   ::malloc_trim(0);
 }
 
+void Service::run_video_frame(const std::function<void()>& work) { queue_.run_in_turn(work); }
+
 int Service::images_in_progress() const {
   const auto counts = queue_.counts();
   return counts.running + counts.waiting;

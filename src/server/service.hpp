@@ -72,6 +72,9 @@ class Service {
 
   // Runs `work` in an inference slot of the bounded queue (see JobQueue::run).
   void run_inference(const std::function<void()>& work);
+  // Runs one frame of a video job in its turn in the same queue, never refused (JobQueue::run_in_turn):
+  // photographs and a clip's frames take turns.
+  void run_video_frame(const std::function<void()>& work);
   const JobQueue& queue() const { return queue_; }
   int images_in_progress() const;
   ServiceMetrics& metrics() { return metrics_; }

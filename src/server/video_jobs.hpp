@@ -1,6 +1,7 @@
 #pragma once
-// Video cut-outs as jobs: a clip is uploaded, cut out in the background, one clip at a time, and
-// its result fetched when done. Clips and results live in a folder of the jobs' own, deleted with
+// Video cut-outs as jobs: a clip is uploaded, cut out in the background, one clip at a time (its
+// frames through VideoCutOptions::run_cut, which the server points at its queue), and its result
+// fetched when done. Clips and results live in a folder of the jobs' own, deleted with
 // them; a finished job is forgotten (its result deleted) a while after it finished.
 #include <chrono>
 #include <condition_variable>

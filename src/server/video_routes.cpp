@@ -103,7 +103,9 @@ void add_video_routes(Service& service, VideoJobs& jobs) {
     const httplib::MultipartFormDataMap form = Service::form_of(request);
     const std::string_view clip = form_file(form, "video", {"video", "format", "bg", "mask", "start", "duration",
                                                             "max_side", "fps", "temporal"});
-    const std::string id = jobs.submit(clip, video_options(form, service.config()), engine);
+    VideoCutOptions options = video_options(form, service.config());
+    options.run_cut = [&service](const std::function<void()>& cut) { service.run_video_frame(cut); };
+    const std::string id = jobs.submit(clip, options, engine);
     response.status = 202;
     response.set_header("Location", "jobs/" + id);
     response.set_content(status_json(jobs.status(id)).dump(), "application/json");

@@ -128,7 +128,12 @@ void cut_video(const Engine& engine, const std::filesystem::path& input, const s
   VideoProgress done{0, info.frame_count};
   for (; frame; frame = reader.next()) {
     const Image image{rgb_of(*frame), std::nullopt, "video"};
-    Matte alpha = to_matte(remover.cut(image, options.cut).alpha());
+    Matte alpha;
+    const auto cut = [&] { alpha = to_matte(remover.cut(image, options.cut).alpha()); };
+    if (options.run_cut)
+      options.run_cut(cut);
+    else
+      cut();
     if (options.temporal_filter) alpha = filter.filter(frame->rgba.data(), alpha);
     compose(*frame, alpha, options.mask, backdrop ? &backdrop->next() : nullptr);
     writer.write(*frame);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -91,6 +92,25 @@ TEST(JobQueue, ServesWaitingJobsInArrivalOrder) {
   for (auto& job : later) job.get();
   first.get();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+}
+
+// A video frame takes its turn in line with the photographs, and is let in even when the line is
+// full, where a photograph would be refused.
+TEST(JobQueue, AFrameTakesItsTurnInTheLineAndIsNeverRefused) {
+  JobQueue queue(1, 1);
+  Gate gate;
+  std::vector<std::string> order;
+  auto running = std::async(std::launch::async, [&] { queue.run([&] { gate.open.wait(); }, 10s); });
+  wait_until([&] { return queue.counts().running == 1; });
+  auto photo = std::async(std::launch::async, [&] { queue.run([&] { order.push_back("photo"); }, 10s); });
+  wait_until([&] { return queue.counts().waiting == 1; });
+  auto frame = std::async(std::launch::async, [&] { queue.run_in_turn([&] { order.push_back("frame"); }); });
+  wait_until([&] { return queue.counts().waiting == 2; });
+  gate.release();
+  running.get();
+  photo.get();
+  frame.get();
+  EXPECT_EQ(order, (std::vector<std::string>{"photo", "frame"}));
 }
 
 TEST(JobQueue, GivesUpOnAJobThatWaitsTooLongAndFreesItsPlace) {
