@@ -1,6 +1,9 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "rmbg/error.hpp"
 #include "rmbg/files.hpp"
@@ -47,6 +50,29 @@ std::string vips_message() {
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   if (auto nl = message.rfind('\n'); nl != std::string::npos) message = message.substr(nl + 1);
   return message;
+}
+
+// The metadata a loader attaches as blobs: the colour profile, EXIF, XMP, IPTC.
+using Blobs = std::vector<std::pair<const char*, std::string>>;
+
+// Copies of the metadata blobs, read from the header before any pixel is decoded: some loaders
+// (libvips' HEIF loader) attach blobs that point into their decoder's memory, which is freed
+// once the loader has done, while the decoded image still refers to them.
+Blobs copy_blobs(const vips::VImage& img) {
+  Blobs blobs;
+  for (const char* name : {VIPS_META_ICC_NAME, VIPS_META_EXIF_NAME, VIPS_META_XMP_NAME, VIPS_META_IPTC_NAME}) {
+    if (img.get_typeof(name) != VIPS_TYPE_BLOB) continue;
+    size_t length = 0;
+    const void* data = img.get_blob(name, &length);
+    blobs.emplace_back(name, std::string(static_cast<const char*>(data), length));
+  }
+  return blobs;
+}
+
+// Sets the copies on `image` in place of the loader's, as blobs of its own.
+void set_blobs(vips::VImage& image, const Blobs& blobs) {
+  for (const auto& [name, bytes] : blobs)
+    if (image.get_typeof(name) == VIPS_TYPE_BLOB) vips_image_set_blob_copy(image.get_image(), name, bytes.data(), bytes.size());
 }
 
 // Upright, 3-band RGB of 8 or 16 bits per channel, with the alpha split off.
@@ -97,6 +123,7 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits) {
     auto img = vips::VImage::new_from_buffer(
         bytes.data(), bytes.size(), "",
         vips::VImage::option()->set("fail_on", VIPS_FAIL_ON_ERROR)->set("access", VIPS_ACCESS_SEQUENTIAL));
+    const Blobs blobs = copy_blobs(img);
     const auto pixels = static_cast<std::uint64_t>(img.width()) * img.height();
     if (pixels > limits.max_pixels)
       throw Error(ErrorCode::image_too_large,
@@ -115,11 +142,14 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits) {
       const vips::VImage stored(file);
       list_until_deleted(file);
       if (vips_image_write(img.get_image(), file) != 0) throw vips::VError();
-      return normalise(stored, format);
+      Image image = normalise(stored, format);
+      set_blobs(image.rgb, blobs);
+      return image;
     }
     auto image = normalise(img.copy_memory(), format);
     image.rgb = image.rgb.copy_memory();
     if (image.alpha) image.alpha = image.alpha->copy_memory();
+    set_blobs(image.rgb, blobs);
     return image;
   } catch (const vips::VError&) {
     throw Error(ErrorCode::corrupt_image,

@@ -141,6 +141,26 @@ TEST(Decode, ReadsEveryFormatWeClaim) {
   }
 }
 
+// libvips' HEIF loader attaches the colour profile as a blob in its decoder's memory, freed with
+// the loader; the decoded image keeps a copy of its own (AddressSanitizer caught the reads).
+TEST(Decode, KeepsTheColourProfileOfAHeifPhotographAfterItsLoaderIsGone) {
+  init_vips();
+  if (vips_foreign_find_save_buffer(".heic") == nullptr) GTEST_SKIP() << "this libvips writes no HEIC";
+  VipsBlob* srgb = nullptr;
+  ASSERT_EQ(vips_profile_load("srgb", &srgb, nullptr), 0);  // libvips' own sRGB profile
+  size_t size = 0;
+  const void* bytes = vips_blob_get(srgb, &size);
+  const std::string profile(static_cast<const char*>(bytes), size);
+  vips_area_unref(VIPS_AREA(srgb));
+  vips::VImage photo = noise(24, 16);
+  vips_image_set_blob_copy(photo.get_image(), VIPS_META_ICC_NAME, profile.data(), profile.size());
+  const Image decoded = decode_image(to_bytes(photo, ".heic"));
+  ASSERT_EQ(decoded.rgb.get_typeof(VIPS_META_ICC_NAME), VIPS_TYPE_BLOB);
+  size_t length = 0;
+  const void* data = decoded.rgb.get_blob(VIPS_META_ICC_NAME, &length);
+  EXPECT_EQ(std::string(static_cast<const char*>(data), length), profile);
+}
+
 TEST(Extensions, RecogniseImagesCaseInsensitively) {
   EXPECT_TRUE(has_image_extension("a/B.JPG"));
   EXPECT_TRUE(has_image_extension("x.webp"));
