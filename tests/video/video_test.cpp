@@ -356,5 +356,20 @@ TEST_F(VideoTest, BadInputGetsAClearErrorAndLeavesNothing) {
   EXPECT_FALSE(leftovers(out_.path()));
 }
 
+// A disk that fills up while the clip is written: a clear error, and nothing left on the disk.
+// A small tmpfs stands for the full disk; mounting one needs root, so the test is skipped without.
+TEST_F(VideoTest, AFullDiskIsAClearErrorAndLeavesNothing) {
+  const fs::path tiny = out_ / "tiny";
+  fs::create_directories(tiny);
+  if (shell("mount -t tmpfs -o size=64k tmpfs " + in_quotes(tiny)).status != 0)
+    GTEST_SKIP() << "cannot mount a 64 KB tmpfs to fill (needs root)";
+  const Outcome run = rmbg_video(clip_, tiny / "horse.mov");  // ProRes 4444: far more than 64 KB
+  const bool empty = fs::is_empty(tiny);
+  shell("umount " + in_quotes(tiny));
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("No space left on device"), std::string::npos) << run.output;
+  EXPECT_TRUE(empty) << "neither the output nor its temporary file is left";
+}
+
 }  // namespace
 }  // namespace rmbg
