@@ -13,8 +13,8 @@ std::string read_file(const std::filesystem::path& path);
 void write_file_atomic(const std::filesystem::path& path, const std::string& bytes);
 
 // Deletes the temporary files that write_file_atomic of any process left beside `path` and that
-// nothing has written to for `idle`: the remains of a process that was killed mid-write. Returns
-// how many it deleted.
+// nothing has written to for `idle`, or whose writer was a process of this machine that has ended:
+// the remains of a process that was killed mid-write. Returns how many it deleted.
 std::size_t remove_abandoned_temporary_files(const std::filesystem::path& path, std::chrono::milliseconds idle);
 
 // Temporary files of this process (write_file_atomic's, and the decoder's spill files for large

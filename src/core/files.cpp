@@ -1,13 +1,16 @@
 #include "rmbg/files.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "rmbg/error.hpp"
@@ -74,14 +77,38 @@ std::string read_file(const fs::path& path) {
   return bytes;
 }
 
+namespace {
+
+std::string host_name() {
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+// Whether the temporary file named `writer` ("HOST-PID", from its name) was written by a process
+// of this machine that has ended.
+bool writer_has_ended(std::string_view writer) {
+  const std::size_t dash = writer.rfind('-');
+  if (dash == std::string_view::npos || writer.substr(0, dash) != host_name()) return false;
+  pid_t pid = 0;
+  const std::string_view digits = writer.substr(dash + 1);
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  if (error != std::errc() || end != digits.data() + digits.size() || pid <= 0) return false;
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
 void write_file_atomic(const fs::path& path, const std::string& bytes) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   // Beside the output: a rename within one file system replaces the old file in one step.
-  char host[256] = "";
-  ::gethostname(host, sizeof host - 1);
-  const fs::path temporary =
-      path.string().append(kTemporaryInfix).append(host).append("-").append(std::to_string(getpid())).append(kTemporarySuffix);
+  const fs::path temporary = path.string()
+                                 .append(kTemporaryInfix)
+                                 .append(host_name())
+                                 .append("-")
+                                 .append(std::to_string(getpid()))
+                                 .append(kTemporarySuffix);
   TemporaryFiles& files = temporaries();
   int fd = -1;
   {
@@ -116,8 +143,10 @@ std::size_t remove_abandoned_temporary_files(const fs::path& path, std::chrono::
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (!name.starts_with(prefix) || !name.ends_with(kTemporarySuffix)) continue;
+    const std::string_view writer =
+        std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - std::strlen(kTemporarySuffix));
     const auto written = it->last_write_time(ec);
-    if (!ec && written < written_before) deleted += fs::remove(it->path(), ec) ? 1 : 0;
+    if (writer_has_ended(writer) || (!ec && written < written_before)) deleted += fs::remove(it->path(), ec) ? 1 : 0;
   }
   return deleted;
 }

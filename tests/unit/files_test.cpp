@@ -3,6 +3,8 @@
 #include "rmbg/files.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -73,6 +75,24 @@ TEST(Files, AbandonedTemporaryFilesAreDeletedOnceIdle) {
   const auto left = files_in(dir.path());
   EXPECT_EQ(left.size(), 3u);
   EXPECT_EQ(std::count(left.begin(), left.end(), "cut.png.rmbg-other-host-41.tmp"), 0);
+}
+
+// A file of a process of this machine that has ended is deleted at once, however recent; one of
+// a process that still runs is left to it.
+TEST(Files, TemporaryFilesOfAnEndedProcessOfThisMachineAreDeletedAtOnce) {
+  TempDir dir;
+  const fs::path output = dir / "cut.png";
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  const pid_t ended = ::fork();
+  if (ended == 0) ::_exit(0);
+  ::waitpid(ended, nullptr, 0);
+  const std::string mine = "cut.png.rmbg-" + std::string(host) + "-" + std::to_string(::getpid()) + ".tmp";
+  const std::string theirs = "cut.png.rmbg-" + std::string(host) + "-" + std::to_string(ended) + ".tmp";
+  write_file_atomic(dir / mine, "being written");
+  write_file_atomic(dir / theirs, "half");
+  EXPECT_EQ(remove_abandoned_temporary_files(output, std::chrono::minutes(1)), 1u);
+  EXPECT_EQ(files_in(dir.path()), std::vector<fs::path>{mine});
 }
 
 }  // namespace
