@@ -5,8 +5,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "form_fields.hpp"
 #include "routes.hpp"
+#include "video_request.hpp"
 
 namespace rmbg::server {
 namespace {
@@ -23,42 +23,6 @@ std::string_view media_type_of(VideoFormat format) {
     case VideoFormat::png_sequence: break;
   }
   return "application/octet-stream";
-}
-
-// The form's options as the command line's: format, bg, mask, start, duration, max_side, fps, temporal.
-VideoCutOptions video_options(const httplib::MultipartFormDataMap& form, const ServerConfig& config) {
-  VideoCutOptions options;
-  const auto field = [&](const char* name) -> const std::string* {
-    const auto found = form.find(name);
-    return found == form.end() ? nullptr : &found->second.content;
-  };
-  if (const std::string* format = field("format")) {
-    options.output.format = parse_video_format(*format);
-    if (options.output.format == VideoFormat::png_sequence)
-      throw Error(ErrorCode::invalid_argument, "format png writes a folder of frames: use `rmbg video` for it");
-  }
-  if (const std::string* colour = field("bg")) options.background.colour = parse_colour(*colour);
-  if (const std::string* mask = field("mask")) options.mask = parse_boolean(*mask);
-  if (options.output.format == VideoFormat::h264_mp4 && !options.mask && !options.background.colour)
-    throw Error(ErrorCode::invalid_argument, "mp4 has no transparency: give a background colour (bg) or mask=true");
-  const auto non_negative = [&](const char* name) {
-    const std::string* text = field(name);
-    const double value = text ? parse_number(*text) : 0;
-    if (value < 0) throw Error(ErrorCode::invalid_argument, std::string(name) + " cannot be negative");
-    return value;
-  };
-  options.range = {non_negative("start"), non_negative("duration")};
-  if (const std::string* side = field("max_side")) options.output.max_side = parse_int(*side);
-  if (options.output.max_side != 0 && (options.output.max_side < 2 || options.output.max_side > 16384))
-    throw Error(ErrorCode::invalid_argument, "max_side must be between 2 and 16384");
-  options.output.frame_rate = non_negative("fps");
-  if (options.output.frame_rate > 240) throw Error(ErrorCode::invalid_argument, "fps must be at most 240");
-  if (const std::string* temporal = field("temporal")) options.temporal_filter = parse_boolean(*temporal);
-  options.limits = {config.video_max_seconds, config.limits.max_pixels};
-  // As the command line: the frame's own colours under the alpha (estimating the subject's costs
-  // seconds a frame).
-  options.cut = {config.preset, false, std::nullopt};
-  return options;
 }
 
 json status_json(const JobStatus& status) {
@@ -101,11 +65,9 @@ void add_video_routes(Service& service, VideoJobs& jobs) {
   service.route("POST", "/api/video", [&service, &jobs](const auto& request, auto& response) {
     const Engine& engine = service.engine();  // a loading model is said before the upload is parsed
     const httplib::MultipartFormDataMap form = Service::form_of(request);
-    const std::string_view clip = form_file(form, "video", {"video", "format", "bg", "mask", "start", "duration",
-                                                            "max_side", "fps", "temporal"});
-    VideoCutOptions options = video_options(form, service.config());
-    options.run_cut = [&service](const std::function<void()>& cut) { service.run_video_frame(cut); };
-    const std::string id = jobs.submit(clip, options, engine);
+    VideoRequest video = parse_video_request(form, service.config());
+    video.options.run_cut = [&service](const std::function<void()>& cut) { service.run_video_frame(cut); };
+    const std::string id = jobs.submit(video.clip, video.options, engine);
     response.status = 202;
     response.set_header("Location", "jobs/" + id);
     response.set_content(status_json(jobs.status(id)).dump(), "application/json");
