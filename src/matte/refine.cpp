@@ -285,6 +285,22 @@ ForegroundEstimator::ForegroundEstimator(const RgbImage& image_blocks, const Mat
 
 void ForegroundEstimator::estimate(const Region& outer, const float* image, const float* alpha,
                                    const Region& inner, float* foreground) const {
+  // Where every pixel within reach is transparent, the estimate below is black; where every one
+  // is opaque, it is the photograph itself. Most of a photograph is one or the other.
+  const size_t within_reach = static_cast<size_t>(outer.width) * outer.height;
+  const bool transparent = std::all_of(alpha, alpha + within_reach, [](float a) { return a <= 0.0f; });
+  if (transparent || std::all_of(alpha, alpha + within_reach, [](float a) { return a >= 1.0f; })) {
+    const size_t row = static_cast<size_t>(inner.width) * 3;
+    for (int y = 0; y < inner.height; ++y) {
+      float* out = &foreground[y * row];
+      const size_t from = (static_cast<size_t>(inner.top - outer.top + y) * outer.width + inner.left - outer.left) * 3;
+      if (transparent)
+        std::fill_n(out, row, 0.0f);
+      else
+        std::copy_n(&image[from], row, out);
+    }
+    return;
+  }
   // Coarse foreground and background from the wide pass at every pixel of `outer`, weighed.
   const size_t ow = outer.width;
   std::vector<float> weighed(ow * outer.height * kWeighed);

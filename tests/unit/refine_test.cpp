@@ -277,6 +277,34 @@ TEST(ForegroundEstimationOfOpaquePixels, KeepsThemAsTheyAre) {
     EXPECT_NEAR(estimate.pixel(cx, cy)[c], scene.image.pixel(cx, cy)[c], 1e-4);
 }
 
+// A rectangle wholly outside the subject is black, one wholly inside it the photograph, as the
+// whole photograph's estimate has them.
+TEST(ForegroundEstimationOfTransparentOrOpaqueRectangles, IsBlackOrThePhotograph) {
+  const Scene scene = make_scene(200, 150);
+  const RgbImage whole = estimate_whole(scene);
+  const ForegroundEstimator estimator = estimator_for(scene);
+  const int w = scene.alpha.width;
+  for (const Region outer : {Region{0, 0, 20, 20}, Region{90, 65, 20, 20}}) {
+    const Region inner{outer.left + 6, outer.top + 6, 8, 8};
+    std::vector<float> image, alpha;
+    for (int y = outer.top; y < outer.top + outer.height; ++y) {
+      const size_t first = static_cast<size_t>(y) * w + outer.left;
+      image.insert(image.end(), &scene.image.rgb[first * 3], &scene.image.rgb[(first + outer.width) * 3]);
+      alpha.insert(alpha.end(), &scene.alpha.alpha[first], &scene.alpha.alpha[first + outer.width]);
+    }
+    const bool opaque = alpha.front() == 1.0f;
+    ASSERT_TRUE(std::all_of(alpha.begin(), alpha.end(), [&](float a) { return a == (opaque ? 1.0f : 0.0f); }));
+    std::vector<float> tile(inner.width * inner.height * 3);
+    estimator.estimate(outer, image.data(), alpha.data(), inner, tile.data());
+    for (int y = 0; y < inner.height; ++y)
+      for (int x = 0; x < inner.width * 3; ++x) {
+        const float got = tile[y * inner.width * 3 + x];
+        EXPECT_EQ(got, opaque ? scene.image.pixel(inner.left, inner.top + y)[x] : 0.0f);
+        EXPECT_NEAR(got, whole.pixel(inner.left, inner.top + y)[x], 1e-5);
+      }
+  }
+}
+
 // Rectangles of any size, each given its margin, give what the whole photograph gives at once:
 // the narrow pass's window reaches into the margin and never past the photograph's borders.
 TEST(ForegroundEstimationInTiles, MatchesTheWholeImageWithoutSeams) {
