@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "batch_plan.hpp"
-#include "channel.hpp"
+#include "rmbg/channel.hpp"
 #include "commands.hpp"
 #include "cut_stages.hpp"
 #include "folder_watch.hpp"

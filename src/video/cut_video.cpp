@@ -1,6 +1,9 @@
 // The whole clip, one frame at a time: decode, cut out, filter over time, compose, encode.
 #include <cmath>
+#include <exception>
+#include <thread>
 
+#include "rmbg/channel.hpp"
 #include "rmbg/error.hpp"
 #include "rmbg/video.hpp"
 
@@ -125,22 +128,51 @@ void cut_video(const Engine& engine, const std::filesystem::path& input, const s
   VideoWriter writer(output, options.output, info, audio);
   TemporalFilter filter(options.temporal);
   const Remover remover(engine);
-  VideoProgress done{0, info.frame_count};
-  for (; frame; frame = reader.next()) {
-    const Image image{rgb_of(*frame), std::nullopt, "video"};
+
+  // Frames are decoded and cut out on a thread of their own, a frame ahead of the filter, the
+  // composition and the encoder, whose work is mostly on one core: it runs beside the model's.
+  struct CutFrame {
+    VideoFrame frame;
     Matte alpha;
-    const auto cut = [&] { alpha = to_matte(remover.cut(image, options.cut).alpha()); };
-    if (options.run_cut)
-      options.run_cut(cut);
-    else
-      cut();
-    if (options.temporal_filter) alpha = filter.filter(frame->rgba.data(), alpha);
-    compose(*frame, alpha, options.mask, backdrop ? &backdrop->next() : nullptr);
-    writer.write(*frame);
-    ++done.frames;
-    done.total = std::max(done.total, done.frames);
-    if (progress) progress(done);
+  };
+  Channel<CutFrame> cut_frames(1);
+  std::exception_ptr cut_failure;
+  std::thread cutter([&] {
+    try {
+      for (; frame; frame = reader.next()) {
+        CutFrame cut_frame{std::move(*frame), {}};
+        const Image image{rgb_of(cut_frame.frame), std::nullopt, "video"};
+        const auto cut = [&] { cut_frame.alpha = to_matte(remover.cut(image, options.cut).alpha()); };
+        if (options.run_cut)
+          options.run_cut(cut);
+        else
+          cut();
+        if (!cut_frames.push(std::move(cut_frame))) break;  // the other side stopped
+      }
+    } catch (...) {
+      cut_failure = std::current_exception();
+    }
+    cut_frames.close();
+  });
+
+  VideoProgress done{0, info.frame_count};
+  try {
+    while (auto cut_frame = cut_frames.pop()) {
+      Matte& alpha = cut_frame->alpha;
+      if (options.temporal_filter) alpha = filter.filter(cut_frame->frame.rgba.data(), alpha);
+      compose(cut_frame->frame, alpha, options.mask, backdrop ? &backdrop->next() : nullptr);
+      writer.write(cut_frame->frame);
+      ++done.frames;
+      done.total = std::max(done.total, done.frames);
+      if (progress) progress(done);
+    }
+  } catch (...) {
+    cut_frames.close();
+    cutter.join();
+    throw;
   }
+  cutter.join();
+  if (cut_failure) std::rethrow_exception(cut_failure);
   writer.finish();
 }
 

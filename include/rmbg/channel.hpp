@@ -6,7 +6,7 @@
 #include <mutex>
 #include <optional>
 
-namespace rmbg::cli {
+namespace rmbg {
 
 template <typename T>
 class Channel {
@@ -48,4 +48,4 @@ class Channel {
   bool closed_ = false;
 };
 
-}  // namespace rmbg::cli
+}  // namespace rmbg
