@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Video: flicker with the temporal filter and without it, speed, and peak memory of `rmbg video`.
-#   bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory]
+#   bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory] [--baseline RMBG]
 # Needs `scripts/bootstrap --tests --bench` (sample photographs, and real clips from Debian's
 # opencv-doc in the cache). Figures are medians or means as printed; run it on a quiet machine.
 #  - flicker: a subject with an exact alpha (scikit-image's horse silhouette filled with cat fur)
@@ -9,7 +9,8 @@
 #  - warp: no ground truth, the real clips themselves: mean |a_t - warp(a_{t+1})| where the flow
 #    is consistent.
 #  - speed: frames per second of `rmbg video` to WebM at 480p, 720p and 1080p, with the default
-#    model input and with --model-side 512.
+#    model input and with --model-side 512; with --baseline, another build of rmbg too, each run
+#    of it just before the same run of this one, to see what a change bought.
 #  - memory: peak RSS for a 10-second and a 60-second clip (the same, or memory grows with length).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,12 +20,14 @@ bench=$root/build/video_bench
 frames=90
 side=0
 only=""
+baseline=""
 while [ $# -gt 0 ]; do
   case $1 in
     --frames) frames=$2; shift 2 ;;
     --model-side) side=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory]" >&2; exit 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    *) echo "usage: bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory] [--baseline RMBG]" >&2; exit 2 ;;
   esac
 done
 clips=$cache/video
@@ -54,17 +57,26 @@ make_clip() {
   ffmpeg -v error -y -stream_loop -1 -i "$clips/box.mp4" -t "$2" -vf "scale=-2:$1" -an -c:v libx264 -crf 18 "$3"
 }
 
+# Frames per second of RMBG making a WebM of CLIP (90 frames) with OPTIONS.
+fps_of() {  # RMBG CLIP OPTIONS...
+  local start
+  start=$(date +%s%N)
+  nice "$1" video "$2" -o "$out/speed.webm" --overwrite --quiet "${@:3}"
+  awk -v ns=$(( $(date +%s%N) - start )) 'BEGIN { printf "%.2f", 90 / (ns / 1e9) }'
+}
+
 if wants speed; then
-  echo "== speed: frames per second of rmbg video to WebM (3 s clips, 90 frames)"
-  printf "%-6s %14s %22s\n" size "default (fps)" "--model-side 512 (fps)"
+  echo "== speed: frames per second of rmbg video to WebM (3 s clips, 90 frames)${baseline:+; baseline $baseline first}"
+  printf "%-6s %16s %24s\n" size "default (fps)" "--model-side 512 (fps)"
   for height in 480 720 1080; do
     make_clip "$height" 3 "$out/$height.mp4"
     line=$(printf "%-6s" "${height}p")
     for option in "" "--model-side 512"; do
-      start=$(date +%s%N)
+      result=""
       # shellcheck disable=SC2086
-      nice "$rmbg" video "$out/$height.mp4" -o "$out/$height.webm" --overwrite --quiet $option
-      line+=$(awk -v ns=$(( $(date +%s%N) - start )) 'BEGIN { printf " %16.2f", 90 / (ns / 1e9) }')
+      [ -z "$baseline" ] || result="$(fps_of "$baseline" "$out/$height.mp4" $option) -> "
+      # shellcheck disable=SC2086
+      line+=$(printf " %24s" "$result$(fps_of "$rmbg" "$out/$height.mp4" $option)")
     done
     echo "$line"
   done
