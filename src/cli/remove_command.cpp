@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "batch_plan.hpp"
-#include "rmbg/channel.hpp"
 #include "commands.hpp"
 #include "cut_stages.hpp"
 #include "folder_watch.hpp"
@@ -16,6 +15,7 @@
 #include "model_options.hpp"
 #include "output_options.hpp"
 #include "progress.hpp"
+#include "rmbg/channel.hpp"
 #include "rmbg/error.hpp"
 #include "rmbg/remover.hpp"
 
