@@ -1,11 +1,30 @@
+#include <malloc.h>
+
 #include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "commands.hpp"
 #include "rmbg/error.hpp"
 #include "rmbg/image.hpp"
 
+namespace {
+
+// glibc's defaults suit many short allocations on many cores, and cost rmbg a sixth of its peak
+// memory: each thread that allocates gets a heap of its own (up to 8 per core) that keeps what
+// was freed, and the threshold above which a block is mapped on its own, and returned when
+// freed, rises to every size freed (up to 32 MB), so that the buffers of one photograph stay in
+// those heaps after it. One heap per core and a fixed 1 MB threshold: a batch of 1920x1080
+// photographs peaked at 462 MB instead of 550 (bench/peer.sh has the like-for-like figures).
+void limit_heaps() {
+  mallopt(M_ARENA_MAX, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  limit_heaps();
   CLI::App app{"rmbg: removes the background from photographs, on this machine.", "rmbg"};
   app.set_version_flag("-V,--version", "rmbg " RMBG_VERSION);
   app.require_subcommand(1);
