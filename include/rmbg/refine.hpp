@@ -116,6 +116,6 @@ class ForegroundEstimator {
 };
 
 // Mean over a (2r+1)^2 window, clipped at the borders; `channels` interleaved planes.
-std::vector<float> box_mean(std::vector<float> values, int width, int height, int channels, int radius);
+std::vector<float> box_mean(const std::vector<float>& values, int width, int height, int channels, int radius);
 
 }  // namespace rmbg

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <exception>
 
+#include "bands.hpp"
 #include "rmbg/error.hpp"
 #include "rmbg/render.hpp"
 
@@ -246,17 +247,25 @@ Cutout::Cutout(const Image& source, std::vector<Look> looks, std::optional<SnapL
 }
 
 void Cutout::estimate_foreground() {
-  const Image& source = parts_->source;
   const int block = ForegroundEstimator::block_size(width(), height());
-  // Block means of the photograph and of the alpha, in one pass over the photograph.
-  const vips::VImage means = source.rgb.cast(VIPS_FORMAT_FLOAT)
-                                 .linear(unit_scale(source.rgb), 0.0)
-                                 .bandjoin(alpha())
-                                 .shrink(block, block, vips::VImage::option()->set("ceil", true))
-                                 .copy_memory();
+  const RgbImage image_blocks =
+      to_rgb(parts_->source.rgb.shrink(block, block, vips::VImage::option()->set("ceil", true)));
+  // The alpha of a block: the cut-out's alpha at its middle pixel, for the block's mean colour.
+  // The wide pass averages over thousands of blocks, where this cannot be told from the mean of
+  // the block's alpha, and it spares a pass over the photograph at full resolution (a third of
+  // the refinement's time at 3840x2160).
+  Matte alpha_blocks(image_blocks.width, image_blocks.height);
+  in_bands(alpha_blocks.height, 16, [&](int first_row, int end_row) {
+    std::vector<float> scratch;
+    for (int by = first_row; by < end_row; ++by)
+      for (int bx = 0; bx < alpha_blocks.width; ++bx) {
+        const size_t i = static_cast<size_t>(by) * alpha_blocks.width + bx;
+        parts_->alpha_span(std::min(by * block + block / 2, height() - 1), std::min(bx * block + block / 2, width() - 1),
+                           1, &image_blocks.rgb[i * 3], &alpha_blocks.alpha[i], scratch);
+      }
+  });
   auto parts = std::make_shared<Parts>(*parts_);
-  parts->foreground.emplace(to_rgb(means.extract_band(0, vips::VImage::option()->set("n", 3))),
-                            to_matte(means.extract_band(3)), width(), height());
+  parts->foreground.emplace(image_blocks, alpha_blocks, width(), height());
   parts_ = std::move(parts);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bands.hpp"
 #include "rmbg/error.hpp"
 
 namespace rmbg {
@@ -82,17 +83,19 @@ void window_means(const float* in, int in_first, size_t item, int first, int cou
 
 // Window means over (2r+1)^2 windows clipped at the borders, of rows made one at a time:
 // `fill(y, row)` writes row y (`channels` interleaved values per pixel), and `use(y, means)`
-// receives row y's means. Rows are asked for in order and each once; only 2r+1 of them are
-// held, so the planes of statistics behind a mean are never stored whole.
+// receives row y's means, for the rows of a band first_row .. end_row - 1. Rows are asked for
+// in order and each once (the band's and r above and below it); only 2r+1 of them are held, so
+// the planes of statistics behind a mean are never stored whole.
 template <class Fill, class Use>
-void box_mean_rows(int width, int height, int channels, int radius, Fill fill, Use use) {
+void box_mean_band(int width, int height, int channels, int radius, int first_row, int end_row, const Fill& fill,
+                   const Use& use) {
   const size_t row = static_cast<size_t>(width) * channels;
   const int window = 2 * radius + 1;
   std::vector<float> made(row), means(row);
   std::vector<float> across(static_cast<size_t>(std::min(window, height)) * row);  // a ring of rows
   std::vector<double> sum, down(row, 0.0);
-  int next = 0, first = 0;  // `down` sums the means across rows first .. next - 1
-  for (int y = 0; y < height; ++y) {
+  int next = std::max(0, first_row - radius), first = next;  // `down` sums the means across rows first .. next - 1
+  for (int y = first_row; y < end_row; ++y) {
     const int lo = std::max(0, y - radius), hi = std::min(height - 1, y + radius);
     for (; first < lo; ++first) {
       const float* leaving = &across[(first % window) * row];
@@ -110,16 +113,24 @@ void box_mean_rows(int width, int height, int channels, int radius, Fill fill, U
   }
 }
 
+// The same over all rows, in bands on every core: `fill` and `use` are called from several
+// threads at once, for different rows.
+template <class Fill, class Use>
+void box_mean_rows(int width, int height, int channels, int radius, const Fill& fill, const Use& use) {
+  in_bands(height, 4 * radius + 16, [&](int first_row, int end_row) {
+    box_mean_band(width, height, channels, radius, first_row, end_row, fill, use);
+  });
+}
+
 }  // namespace
 
-std::vector<float> box_mean(std::vector<float> values, int width, int height, int channels, int radius) {
-  // Row y is written after it was read: rows y .. y + r are read before the means of row y.
+std::vector<float> box_mean(const std::vector<float>& values, int width, int height, int channels, int radius) {
   const size_t row = static_cast<size_t>(width) * channels;
+  std::vector<float> out(values.size());
   box_mean_rows(
-      width, height, channels, radius,
-      [&](int y, float* out) { std::copy_n(&values[y * row], row, out); },
-      [&](int y, const float* means) { std::copy_n(means, row, &values[y * row]); });
-  return values;
+      width, height, channels, radius, [&](int y, float* made) { std::copy_n(&values[y * row], row, made); },
+      [&](int y, const float* means) { std::copy_n(means, row, &out[y * row]); });
+  return out;
 }
 
 AlphaField AlphaField::stretched(const Matte& low, int width, int height) {
@@ -167,7 +178,7 @@ AlphaField AlphaField::guided(const Matte& low, const RgbImage& guide_low, int w
   };
   box_mean_rows(w, low.height, kStats, radius, statistics, fit);
   // The smooth coefficients go to full resolution; the detail comes from the photograph.
-  return AlphaField(Upsampled(box_mean(std::move(coefficients), w, low.height, 4, radius),
+  return AlphaField(Upsampled(box_mean(coefficients, w, low.height, 4, radius),
                               w, low.height, 4, width, height),
                     true);
 }

@@ -118,12 +118,21 @@ double mean_abs_error(const Matte& a, const Matte& b) {
   return sum / a.alpha.size();
 }
 
-// Radii below the image's size, and one whose window is taller than the image.
-class BoxMean : public ::testing::TestWithParam<int> {};
-INSTANTIATE_TEST_SUITE_P(Radii, BoxMean, ::testing::Values(1, 3, 12));
+// Radii below the image's size, and one whose window is taller than the image; an image tall
+// enough to be split into bands, one per core.
+struct BoxMeanCase {
+  int height, radius;
+};
+class BoxMean : public ::testing::TestWithParam<BoxMeanCase> {};
+INSTANTIATE_TEST_SUITE_P(Radii, BoxMean,
+                         ::testing::Values(BoxMeanCase{9, 1}, BoxMeanCase{9, 3}, BoxMeanCase{9, 12}, BoxMeanCase{301, 4}),
+                         [](const auto& info) {
+                           return "Height" + std::to_string(info.param.height) + "Radius" +
+                                  std::to_string(info.param.radius);
+                         });
 
 TEST_P(BoxMean, MatchesBruteForceWithClippedBorders) {
-  const int w = 13, h = 9, channels = 2, r = GetParam();
+  const int w = 13, h = GetParam().height, channels = 2, r = GetParam().radius;
   std::mt19937 random(7);
   std::uniform_real_distribution<float> uniform(0, 1);
   std::vector<float> src(w * h * channels);
