@@ -33,6 +33,14 @@ struct DeviceReport {
 };
 
 Device parse_device(const std::string& name);  // "auto", "cpu" or "cuda"
+
+// ONNX Runtime 1.29 records usage events for Microsoft on Linux too, from the moment its
+// environment is made, before DisableTelemetryEvents() can reach it: a device id and a queue of
+// events under ~/.cache/Microsoft, to upload when the network allows, and a log file in /tmp per
+// process. ORT_DISABLE_TELEMETRY=1 in the environment beforehand turns all of it off; this sets
+// it (unless already set). The first Engine does too, but setenv() is unsafe while other threads
+// read the environment: a program calls this first thing, as rmbg's main does.
+void disable_onnx_runtime_telemetry();
 // An 8-bit or 16-bit RGB image already at the model's input size as the model's input tensor:
 // NCHW floats normalised as `input` says.
 std::vector<float> input_tensor(const ModelInput& input, const vips::VImage& model_input);

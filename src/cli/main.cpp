@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "rmbg/engine.hpp"
 #include "rmbg/error.hpp"
 #include "rmbg/image.hpp"
 
@@ -25,6 +26,7 @@ void limit_heaps() {
 
 int main(int argc, char** argv) {
   limit_heaps();
+  rmbg::disable_onnx_runtime_telemetry();  // nothing about the user's work leaves the machine
   CLI::App app{"rmbg: removes the background from photographs, on this machine.", "rmbg"};
   app.set_version_flag("-V,--version", "rmbg " RMBG_VERSION);
   app.require_subcommand(1);

@@ -13,10 +13,13 @@
 
 namespace rmbg {
 
+void disable_onnx_runtime_telemetry() { setenv("ORT_DISABLE_TELEMETRY", "1", 0); }
+
 Ort::Env& ort_env() {
   static Ort::Env env = [] {
+    disable_onnx_runtime_telemetry();  // a no-op when main() did it, before any thread
     Ort::Env made(ORT_LOGGING_LEVEL_WARNING, "rmbg");
-    made.DisableTelemetryEvents();  // nothing about the user's work leaves the machine
+    made.DisableTelemetryEvents();
     return made;
   }();
   return env;

@@ -501,6 +501,26 @@ TEST(Cli, OneImageIntoAFolderKeepsItsName) {
   }
 }
 
+// ONNX Runtime 1.29 records usage events for Microsoft unless told otherwise before it starts: a
+// device id and a queue of events under ~/.cache/Microsoft, and a log file /tmp/mat-debug-PID.log.
+// A cut-out, with nothing set in the environment, leaves none of them.
+TEST(Cli, LeavesNothingOfOnnxRuntimesTelemetryBehind) {
+  TempDir dir;
+  const fs::path home = dir / "home";
+  fs::create_directories(home);
+  // The shell's pid is rmbg's after exec.
+  const std::string command = "sh -c 'echo $$ >" + (dir / "pid").string() +
+                              "; exec env -u ORT_DISABLE_TELEMETRY -u XDG_CACHE_HOME HOME=" + home.string() +
+                              " RMBG_CACHE=" + cache_dir().string() + " " + RMBG_BINARY + " remove " +
+                              sample("rocket.jpg").string() + " -o " + (dir / "rocket.png").string() + " --quiet'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  ASSERT_TRUE(fs::exists(dir / "rocket.png"));
+  EXPECT_FALSE(fs::exists(home / ".cache" / "Microsoft"));
+  std::string pid = read_file(dir / "pid");
+  pid.erase(pid.find_last_not_of("\n") + 1);
+  EXPECT_FALSE(fs::exists("/tmp/mat-debug-" + pid + ".log"));
+}
+
 // With "- -o -", or with no input and no -o at all: a pipe in goes to a pipe out.
 TEST(Cli, ReadsStandardInputAndWritesStandardOutput) {
   TempDir dir;
