@@ -100,9 +100,10 @@ class ForegroundEstimator {
   // The side of the blocks whose means the wide pass runs on: the pass is smooth, so it runs at
   // most at about 1024 pixels a side.
   static int block_size(int width, int height);
-  // `image_blocks` and `alpha_blocks`: means of the photograph (width x height) and its alpha
-  // over blocks of block_size(width, height) pixels a side, with a block for the part-blocks at
-  // the right and bottom (what they average over hardly matters to a pass this wide).
+  // `image_blocks` and `alpha_blocks`: the photograph (width x height) and its alpha over blocks
+  // of block_size(width, height) pixels a side, with a block for the part-blocks at the right and
+  // bottom: the mean colour of each block, and its mean alpha or a close estimate of it (what a
+  // block holds hardly matters to a pass this wide).
   ForegroundEstimator(const RgbImage& image_blocks, const Matte& alpha_blocks, int width, int height);
 
   // The foreground (RGB, interleaved) of the pixels of `inner`. `image` (RGB) and `alpha` cover
