@@ -41,6 +41,7 @@ Device parse_device(const std::string& name);  // "auto", "cpu" or "cuda"
 // it (unless already set). The first Engine does too, but setenv() is unsafe while other threads
 // read the environment: a program calls this first thing, as rmbg's main does.
 void disable_onnx_runtime_telemetry();
+
 // An 8-bit or 16-bit RGB image already at the model's input size as the model's input tensor:
 // NCHW floats normalised as `input` says.
 std::vector<float> input_tensor(const ModelInput& input, const vips::VImage& model_input);
