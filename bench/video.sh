@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Video: flicker with the temporal filter and without it, speed, and peak memory of `rmbg video`.
 #   bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory] [--baseline RMBG]
+#                  [--variants "STRENGTH:AGREEMENT:FLOW_SIDE:COLOUR:CONSISTENCY ..."]
 # Needs `scripts/bootstrap --tests --bench` (sample photographs, and real clips from Debian's
 # opencv-doc in the cache). Figures are medians or means as printed; run it on a quiet machine.
 #  - flicker: a subject with an exact alpha (scikit-image's horse silhouette filled with cat fur)
 #    moves, turns, grows and pauses over real footage; per-frame MAE and dtSSD against the truth,
-#    every frame on its own ("alone", what other tools do) and filtered, from the same model runs.
+#    every frame on its own ("alone", what other tools do) and filtered, from the same model runs;
+#    --variants compares other settings of the filter on those same runs (the default when none).
 #  - warp: no ground truth, the real clips themselves: mean |a_t - warp(a_{t+1})| where the flow
 #    is consistent.
 #  - speed: frames per second of `rmbg video` to WebM at 480p, 720p and 1080p, with the default
@@ -21,13 +23,16 @@ frames=90
 side=0
 only=""
 baseline=""
+variants=""
 while [ $# -gt 0 ]; do
   case $1 in
     --frames) frames=$2; shift 2 ;;
     --model-side) side=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
-    *) echo "usage: bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory] [--baseline RMBG]" >&2; exit 2 ;;
+    --variants) variants=$2; shift 2 ;;
+    *) echo "usage: bench/video.sh [--frames N] [--model-side PX] [--only flicker|warp|speed|memory] [--baseline RMBG]" \
+            "[--variants \"STRENGTH:AGREEMENT:FLOW_SIDE:COLOUR:CONSISTENCY ...\"]" >&2; exit 2 ;;
   esac
 done
 clips=$cache/video
@@ -41,14 +46,16 @@ wants() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 if wants flicker; then
   echo "== flicker against ground truth ($frames frames per clip, model side ${side/#0/default})"
   for clip in vtest.avi tree.avi Megamind.avi; do
-    RMBG_TESTDATA=$cache/testdata nice "$bench" composite "$clips/$clip" "$frames" "$side"
+    # shellcheck disable=SC2086
+    RMBG_TESTDATA=$cache/testdata nice "$bench" composite "$clips/$clip" "$frames" "$side" $variants
   done
 fi
 
 if wants warp; then
   echo "== flow-warped alpha error on the real clips ($frames frames per clip)"
   for clip in box.mp4 cup.mp4 Megamind.avi vtest.avi; do
-    nice "$bench" warp "$clips/$clip" "$frames" "$side"
+    # shellcheck disable=SC2086
+    nice "$bench" warp "$clips/$clip" "$frames" "$side" $variants
   done
 fi
 

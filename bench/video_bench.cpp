@@ -8,13 +8,14 @@
 //   video_bench warp CLIP FRAMES MODEL_SIDE [VARIANT...]
 //     No ground truth: the flow-warped alpha error, the mean over frames of |a_t - warp(a_{t+1})|
 //     where the flow between the frames is consistent forwards and backwards.
-// VARIANT: temporal filter options STRENGTH:FLOW_SIDE:COLOUR:CONSISTENCY, compared on the same model
+// VARIANT: temporal filter options STRENGTH:AGREEMENT:FLOW_SIDE:COLOUR:CONSISTENCY, compared on the same model
 // runs; the default filter when none is given. Alphas are in 0..1; the figures are printed times 100.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -35,12 +36,14 @@ vips::VImage rgb_of(const VideoFrame& frame) {
       .extract_band(0, vips::VImage::option()->set("n", 3));
 }
 
-// Each frame's model alpha, and the same filtered over time with each set of options.
+// Each frame's model alpha, and the same filtered over time with each set of options. The filter
+// settles a frame once it has seen the next, so the figures are taken a frame behind the model.
 struct Cutter {
   Engine engine;
   std::vector<TemporalFilter> filters;
-  Matte raw;
-  std::vector<Matte> filtered;
+  Matte raw;                    // the settled frame's model alpha
+  std::vector<Matte> filtered;  // and the same filtered with each set of options
+  Matte waiting;                // the last frame's model alpha, not settled yet
 
   Cutter(int side, const std::vector<TemporalOptions>& variants)
       : engine(with_input_side(default_model(), side)), filtered(variants.size()) {
@@ -50,12 +53,25 @@ struct Cutter {
     const auto manifest = ModelManifest::load();
     return manifest.find(manifest.default_model);
   }
-  void cut(VideoFrame& frame) {
+  // Cuts out `frame`; true when the frame before it is settled.
+  bool cut(VideoFrame& frame) {
     const Image image{rgb_of(frame), std::nullopt, "video"};
     CutOptions options;
     options.estimate_foreground = false;
-    raw = to_matte(Remover(engine).cut(image, options).alpha());
-    for (size_t i = 0; i < filters.size(); ++i) filtered[i] = filters[i].filter(frame.rgba.data(), raw);
+    Matte model = to_matte(Remover(engine).cut(image, options).alpha());
+    bool settled = false;
+    for (size_t i = 0; i < filters.size(); ++i)
+      if (auto out = filters[i].push(frame.rgba.data(), model)) {
+        filtered[i] = std::move(*out);
+        settled = true;
+      }
+    raw = std::exchange(waiting, std::move(model));
+    return settled;
+  }
+  // Settles the last frame.
+  void finish() {
+    for (size_t i = 0; i < filters.size(); ++i) filtered[i] = *filters[i].finish();
+    raw = waiting;
   }
 };
 
@@ -119,9 +135,9 @@ double dt_ssd(const Matte& a, const Matte& a_before, const Matte& g, const Matte
 
 // A line per filter variant: its options, then the figures with it and without it.
 std::string describe(const TemporalOptions& o) {
-  char text[96];
-  std::snprintf(text, sizeof text, "strength %.2f flow %d colour %.3f consistency %.2f", o.strength, o.flow_side,
-                o.colour_tolerance, o.consistency_tolerance);
+  char text[128];
+  std::snprintf(text, sizeof text, "strength %.2f agreement %.2f flow %d colour %.3f consistency %.2f", o.strength,
+                o.agreement, o.flow_side, o.colour_tolerance, o.consistency_tolerance);
   return text;
 }
 
@@ -135,10 +151,8 @@ int composite_bench(const char* clip, int frames, int side, const std::vector<Te
   std::vector<Matte> filtered_before(v);
   double mae_raw = 0, dt_raw = 0;
   std::vector<double> mae_filtered(v), dt_filtered(v);
-  int n = 0;
-  for (auto frame = reader.next(); frame && n < frames; frame = reader.next(), ++n) {
-    const Matte truth = composite(*frame, subject, pose_at(n));
-    cutter.cut(*frame);
+  int n = 0;  // frames settled
+  const auto score = [&](const Matte& truth) {
     mae_raw += mae(cutter.raw, truth);
     if (n > 0) dt_raw += dt_ssd(cutter.raw, raw_before, truth, truth_before);
     for (size_t i = 0; i < v; ++i) {
@@ -148,7 +162,17 @@ int composite_bench(const char* clip, int frames, int side, const std::vector<Te
     truth_before = truth;
     raw_before = cutter.raw;
     filtered_before = cutter.filtered;
+    ++n;
+  };
+  Matte waiting_truth;
+  int read = 0;
+  for (auto frame = reader.next(); frame && read < frames; frame = reader.next(), ++read) {
+    Matte truth = composite(*frame, subject, pose_at(read));
+    if (cutter.cut(*frame)) score(waiting_truth);
+    waiting_truth = std::move(truth);
   }
+  cutter.finish();
+  score(waiting_truth);
   std::printf("%s, %d frames: every frame alone: MAE x100 %.3f, dtSSD x100 %.3f\n", clip, n, 100 * mae_raw / n,
               100 * dt_raw / (n - 1));
   for (size_t i = 0; i < v; ++i)
@@ -205,18 +229,24 @@ int warp_bench(const char* clip, int frames, int side, const std::vector<Tempora
   VideoReader reader(clip);
   Cutter cutter(side, variants);
   WarpError warp;
-  cv::Mat grey_before;
+  cv::Mat grey_before, waiting_grey;
   Matte raw_before;
   std::vector<Matte> filtered_before;
-  int n = 0;
-  for (auto frame = reader.next(); frame && n < frames; frame = reader.next(), ++n) {
-    cutter.cut(*frame);
-    const cv::Mat grey = grey_of(*frame);
+  int n = 0;  // frames settled
+  const auto score = [&](const cv::Mat& grey) {
     if (n > 0) warp.add(grey_before, grey, raw_before, cutter.raw, filtered_before, cutter.filtered);
     grey_before = grey;
     raw_before = cutter.raw;
     filtered_before = cutter.filtered;
+    ++n;
+  };
+  int read = 0;
+  for (auto frame = reader.next(); frame && read < frames; frame = reader.next(), ++read) {
+    if (cutter.cut(*frame)) score(waiting_grey);
+    waiting_grey = grey_of(*frame);
   }
+  cutter.finish();
+  score(waiting_grey);
   std::printf("%s, %d frames: every frame alone: warp error x100 %.3f\n", clip, n, 100 * warp.raw / warp.pairs);
   for (size_t i = 0; i < variants.size(); ++i)
     std::printf("  filtered (%s): warp error x100 %.3f (%+.1f%%)\n", describe(variants[i]).c_str(),
@@ -224,12 +254,12 @@ int warp_bench(const char* clip, int frames, int side, const std::vector<Tempora
   return 0;
 }
 
-// "STRENGTH:FLOW_SIDE:COLOUR:CONSISTENCY", as TemporalOptions takes them.
+// "STRENGTH:AGREEMENT:FLOW_SIDE:COLOUR:CONSISTENCY", as TemporalOptions takes them.
 TemporalOptions parse_variant(const std::string& text) {
   TemporalOptions o;
-  if (std::sscanf(text.c_str(), "%lf:%d:%lf:%lf", &o.strength, &o.flow_side, &o.colour_tolerance,
-                  &o.consistency_tolerance) != 4)
-    throw std::invalid_argument("a variant is STRENGTH:FLOW_SIDE:COLOUR:CONSISTENCY, not " + text);
+  if (std::sscanf(text.c_str(), "%lf:%lf:%d:%lf:%lf", &o.strength, &o.agreement, &o.flow_side, &o.colour_tolerance,
+                  &o.consistency_tolerance) != 5)
+    throw std::invalid_argument("a variant is STRENGTH:AGREEMENT:FLOW_SIDE:COLOUR:CONSISTENCY, not " + text);
   return o;
 }
 
@@ -237,7 +267,7 @@ TemporalOptions parse_variant(const std::string& text) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: video_bench composite|warp CLIP FRAMES MODEL_SIDE [STRENGTH:FLOW_SIDE:COLOUR:CONSISTENCY...]\n");
+    std::fprintf(stderr, "usage: video_bench composite|warp CLIP FRAMES MODEL_SIDE [STRENGTH:AGREEMENT:FLOW_SIDE:COLOUR:CONSISTENCY...]\n");
     return 2;
   }
   try {

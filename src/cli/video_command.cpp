@@ -135,8 +135,8 @@ Command add_video_command(CLI::App& parent) {
       ->check(CLI::Range(64, 4096))
       ->option_text("PX");
   app->add_flag("--no-temporal", o.no_filter, "Cut every frame on its own (flickers; for comparison)");
-  app->add_option("--strength", o.strength, "Weight of the previous frame's alpha where the motion is reliable")
-      ->check(CLI::Range(0.0, 0.95))
+  app->add_option("--strength", o.strength, "Weight of the frames before and after where they agree and the motion is reliable")
+      ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app->add_flag("--no-audio", o.no_audio, "Drop the sound");
   app->add_flag("--quiet", o.quiet, "No progress bar or summary");

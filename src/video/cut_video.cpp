@@ -156,15 +156,25 @@ void cut_video(const Engine& engine, const std::filesystem::path& input, const s
   });
 
   VideoProgress done{0, info.frame_count};
+  const auto write = [&](CutFrame& cut_frame) {
+    compose(cut_frame.frame, cut_frame.alpha, options.mask, backdrop ? &backdrop->next() : nullptr);
+    writer.write(cut_frame.frame);
+    ++done.frames;
+    done.total = std::max(done.total, done.frames);
+    if (progress) progress(done);
+  };
+  std::optional<CutFrame> waiting;  // the filter settles a frame once it has seen the next one
   try {
     while (auto cut_frame = cut_frames.pop()) {
-      Matte& alpha = cut_frame->alpha;
-      if (options.temporal_filter) alpha = filter.filter(cut_frame->frame.rgba.data(), alpha);
-      compose(cut_frame->frame, alpha, options.mask, backdrop ? &backdrop->next() : nullptr);
-      writer.write(cut_frame->frame);
-      ++done.frames;
-      done.total = std::max(done.total, done.frames);
-      if (progress) progress(done);
+      if (!options.temporal_filter) {
+        write(*cut_frame);
+        continue;
+      }
+      if (auto settled = filter.push(cut_frame->frame.rgba.data(), cut_frame->alpha)) {
+        waiting->alpha = std::move(*settled);
+        write(*waiting);
+      }
+      waiting = std::move(cut_frame);
     }
   } catch (...) {
     cut_frames.close();
@@ -173,6 +183,10 @@ void cut_video(const Engine& engine, const std::filesystem::path& input, const s
   }
   cutter.join();
   if (cut_failure) std::rethrow_exception(cut_failure);
+  if (waiting) {
+    waiting->alpha = *filter.finish();
+    write(*waiting);
+  }
   writer.finish();
 }
 

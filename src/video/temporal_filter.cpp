@@ -48,53 +48,120 @@ float trust(float error, double tolerance) {
   return std::exp(-0.6931472f * r * r);
 }
 
+// The median of three.
+float middle(float a, float b, float c) { return std::max(std::min(a, b), std::min(std::max(a, b), c)); }
+
 }  // namespace
+
+// An alpha of a neighbouring frame, brought to this frame's pixels along the flow, with how far
+// it can be trusted at each pixel. Empty when there is no such frame or too little can be followed.
+struct Neighbour {
+  cv::Mat flow;   // CV_32FC2, small: from this frame's pixels to the neighbour's
+  cv::Mat trust;  // CV_32F, small, 0..1
+  double share = 0;  // of the small pixels trusted more than half
+
+  // `alpha` (full size) of the neighbour at this frame's full-size pixels.
+  cv::Mat carry(const cv::Mat& alpha) const {
+    cv::Mat full;
+    cv::resize(flow, full, alpha.size(), 0, 0, cv::INTER_LINEAR);
+    full = full.mul(cv::Scalar(static_cast<double>(alpha.cols) / flow.cols, static_cast<double>(alpha.rows) / flow.rows));
+    cv::Mat carried;
+    cv::remap(alpha, carried, flow_map(full), cv::noArray(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+    return carried;
+  }
+  cv::Mat full_trust(const cv::Size& size) const {
+    cv::Mat out;
+    cv::resize(trust, out, size, 0, 0, cv::INTER_LINEAR);
+    return out;
+  }
+};
 
 struct TemporalFilter::State {
   TemporalOptions options;
-  cv::Ptr<cv::DISOpticalFlow> flow = cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_FAST);
-  SmallFrame previous;
-  cv::Mat previous_alpha;  // CV_32F, full size: the last filtered alpha
+  cv::Ptr<cv::DISOpticalFlow> dis = cv::DISOpticalFlow::create(cv::DISOpticalFlow::PRESET_MEDIUM);
+
+  // The frame waiting for the one after it, with its model alpha and its link to the one before.
+  bool pending = false;
+  SmallFrame frame;
+  cv::Mat model;            // CV_32F, full size
+  Neighbour before;         // to the frame before (empty after a cut)
+  cv::Mat filtered_before;  // CV_32F: the frame before's filtered alpha
   bool restarted = true;
   double reliable_share = 0;
 
-  // How far the carried alpha can be trusted at each small pixel of `present`, from the flow
-  // that leads its pixels back to the previous frame.
-  cv::Mat reliability(const SmallFrame& present, const cv::Mat& back) {
-    cv::Mat forward;
-    flow->calc(previous.grey, present.grey, forward);
-    const cv::Mat map = flow_map(back);
-    cv::Mat forward_there, colour_there;
-    cv::remap(forward, forward_there, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(1e6, 1e6));
-    cv::remap(previous.colour, colour_there, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+  // How far `from`'s pixels can be followed to `to` along `there` (from -> to), checked with
+  // `back` (to -> from): back and forth should land where it started, and the colours agree.
+  Neighbour link(const SmallFrame& from, const SmallFrame& to, const cv::Mat& there, const cv::Mat& back) const {
+    const cv::Mat map = flow_map(there);
+    cv::Mat back_there, colour_there;
+    cv::remap(back, back_there, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(1e6, 1e6));
+    cv::remap(to.colour, colour_there, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
               cv::Scalar(-1, -1, -1));
-    cv::Mat out(back.size(), CV_32F);
+    Neighbour out{there, cv::Mat(there.size(), CV_32F), 0};
     int reliable = 0;
-    for (int y = 0; y < back.rows; ++y) {
-      const auto* b = back.ptr<cv::Vec2f>(y);
-      const auto* f = forward_there.ptr<cv::Vec2f>(y);
-      const auto* now = present.colour.ptr<cv::Vec3f>(y);
-      const auto* then = colour_there.ptr<cv::Vec3f>(y);
-      auto* r = out.ptr<float>(y);
-      for (int x = 0; x < back.cols; ++x) {
-        // Back and then forward again should land where it started.
-        const float round_trip = static_cast<float>(cv::norm(b[x] + f[x]));
-        const cv::Vec3f d = now[x] - then[x];
+    for (int y = 0; y < there.rows; ++y) {
+      const auto* t = there.ptr<cv::Vec2f>(y);
+      const auto* b = back_there.ptr<cv::Vec2f>(y);
+      const auto* here = from.colour.ptr<cv::Vec3f>(y);
+      const auto* c = colour_there.ptr<cv::Vec3f>(y);
+      auto* r = out.trust.ptr<float>(y);
+      for (int x = 0; x < there.cols; ++x) {
+        const float round_trip = static_cast<float>(cv::norm(t[x] + b[x]));
+        const cv::Vec3f d = here[x] - c[x];
         const float colour = (std::abs(d[0]) + std::abs(d[1]) + std::abs(d[2])) / 3;
         r[x] = trust(round_trip, options.consistency_tolerance) * trust(colour, options.colour_tolerance);
         reliable += r[x] > 0.5f;
       }
     }
-    reliable_share = static_cast<double>(reliable) / static_cast<double>(out.total());
+    out.share = static_cast<double>(reliable) / static_cast<double>(out.trust.total());
+    if (out.share < options.cut_share) out = Neighbour{};
+    return out;
+  }
+
+  // The pending frame's filtered alpha from three values at each pixel: the frame before's
+  // filtered alpha carried here (c), the model's (m) and the next frame's model alpha carried
+  // back (f, the look ahead). Where both neighbours are trusted, the median of the three outvotes
+  // a value that flips for one frame; then the neighbours that agree with it within `agreement`
+  // are averaged in, which steadies small flicker without blurring a real change.
+  Matte settle(const Neighbour& after, const cv::Mat& model_after) {
+    const bool has_before = !before.flow.empty(), has_after = !after.flow.empty();
+    restarted = !has_before;
+    reliable_share = before.share;
+    cv::Mat result = model.clone();
+    if (has_before || has_after) {
+      const cv::Size size = model.size();
+      const cv::Mat carried = has_before ? before.carry(filtered_before) : model;
+      const cv::Mat ahead = has_after ? after.carry(model_after) : model;
+      const cv::Mat trust_before = has_before ? before.full_trust(size) : cv::Mat::zeros(size, CV_32F);
+      const cv::Mat trust_after = has_after ? after.full_trust(size) : cv::Mat::zeros(size, CV_32F);
+      const auto strength = static_cast<float>(options.strength);
+      for (int y = 0; y < size.height; ++y) {
+        const float* c = carried.ptr<float>(y);
+        const float* m = model.ptr<float>(y);
+        const float* f = ahead.ptr<float>(y);
+        const float* tc = trust_before.ptr<float>(y);
+        const float* tf = trust_after.ptr<float>(y);
+        float* out = result.ptr<float>(y);
+        for (int x = 0; x < size.width; ++x) {
+          const float vote = m[x] + tc[x] * tf[x] * (middle(c[x], m[x], f[x]) - m[x]);
+          const float wc = strength * tc[x] * trust(std::abs(c[x] - vote), options.agreement);
+          const float wf = strength * tf[x] * trust(std::abs(f[x] - vote), options.agreement);
+          out[x] = std::clamp((vote + wc * c[x] + wf * f[x]) / (1 + wc + wf), 0.0f, 1.0f);
+        }
+      }
+    }
+    Matte out(model.cols, model.rows);
+    std::copy(result.ptr<float>(), result.ptr<float>() + out.alpha.size(), out.alpha.begin());
+    filtered_before = std::move(result);
     return out;
   }
 };
 
 TemporalFilter::TemporalFilter(const TemporalOptions& options) : state_(std::make_unique<State>()) {
-  if (!(options.strength >= 0 && options.strength < 1) || options.flow_side < 16 ||
-      !(options.colour_tolerance > 0) || !(options.consistency_tolerance > 0))
-    throw Error(ErrorCode::invalid_argument, "temporal filter: strength must be in 0..1 (below 1), "
-                                             "the flow side at least 16 and the tolerances above 0");
+  if (!(options.strength >= 0 && options.strength <= 1) || options.flow_side < 16 ||
+      !(options.colour_tolerance > 0) || !(options.consistency_tolerance > 0) || !(options.agreement > 0))
+    throw Error(ErrorCode::invalid_argument, "temporal filter: strength must be in 0..1, the flow side at least 16, "
+                                             "the agreement and the tolerances above 0");
   state_->options = options;
 }
 TemporalFilter::~TemporalFilter() = default;
@@ -104,42 +171,35 @@ TemporalFilter& TemporalFilter::operator=(TemporalFilter&&) noexcept = default;
 bool TemporalFilter::restarted() const { return state_->restarted; }
 double TemporalFilter::reliable_share() const { return state_->reliable_share; }
 
-Matte TemporalFilter::filter(const std::uint8_t* rgba, const Matte& alpha) {
+std::optional<Matte> TemporalFilter::push(const std::uint8_t* rgba, const Matte& alpha) {
   State& s = *state_;
   SmallFrame present = small_frame(rgba, alpha.width, alpha.height, s.options.flow_side);
-  const cv::Mat model(alpha.height, alpha.width, CV_32F, const_cast<float*>(alpha.alpha.data()));
-  const bool same_size = !s.previous.grey.empty() && s.previous.grey.size() == present.grey.size() &&
-                         s.previous_alpha.size() == model.size();
-  cv::Mat result;
-  s.restarted = true;
-  if (same_size) {
-    cv::Mat back;
-    s.flow->calc(present.grey, s.previous.grey, back);
-    const cv::Mat reliable = s.reliability(present, back);
-    if (s.reliable_share >= s.options.cut_share) {
-      // The flow and its trust at full size: the flow's vectors scaled with the picture.
-      cv::Mat back_full, weight;
-      cv::resize(back, back_full, model.size(), 0, 0, cv::INTER_LINEAR);
-      back_full = back_full.mul(cv::Scalar(static_cast<double>(model.cols) / back.cols,
-                                           static_cast<double>(model.rows) / back.rows));
-      cv::resize(reliable, weight, model.size(), 0, 0, cv::INTER_LINEAR);
-      cv::Mat carried;
-      cv::remap(s.previous_alpha, carried, flow_map(back_full), cv::noArray(), cv::INTER_LINEAR,
-                cv::BORDER_REPLICATE);
-      weight *= s.options.strength;
-      result = carried.mul(weight) + model.mul(1.0 - weight);
-      s.restarted = false;
+  const cv::Mat model = cv::Mat(alpha.height, alpha.width, CV_32F, const_cast<float*>(alpha.alpha.data())).clone();
+  std::optional<Matte> settled;
+  Neighbour before;  // the present frame's link back to the pending one
+  if (s.pending) {
+    Neighbour after;
+    if (s.frame.grey.size() == present.grey.size() && s.model.size() == model.size()) {
+      cv::Mat forward, back;
+      s.dis->calc(s.frame.grey, present.grey, forward);
+      s.dis->calc(present.grey, s.frame.grey, back);
+      after = s.link(s.frame, present, forward, back);
+      before = s.link(present, s.frame, back, forward);
     }
-  } else {
-    s.reliable_share = 0;
+    settled = s.settle(after, model);
   }
-  if (s.restarted) result = model.clone();
-  cv::min(cv::max(result, 0.0), 1.0, result);
-  s.previous = std::move(present);
-  s.previous_alpha = result;
-  Matte out(alpha.width, alpha.height);
-  std::copy(result.ptr<float>(), result.ptr<float>() + out.alpha.size(), out.alpha.begin());
-  return out;
+  s.pending = true;
+  s.frame = std::move(present);
+  s.model = model;
+  s.before = std::move(before);
+  return settled;
+}
+
+std::optional<Matte> TemporalFilter::finish() {
+  State& s = *state_;
+  if (!s.pending) return std::nullopt;
+  s.pending = false;
+  return s.settle(Neighbour{}, cv::Mat());
 }
 
 }  // namespace rmbg
