@@ -22,12 +22,12 @@
 namespace rmbg {
 
 struct TemporalOptions {
-  double strength = 0.9;         // weight of an agreeing, fully trusted neighbour (the model's is 1)
-  double agreement = 0.1;        // alpha difference from the vote at which a neighbour is half counted
+  // strength and agreement: chosen by bench/video.sh --variants, leaving one clip out (README)
+  double strength = 0.5;         // weight of an agreeing, fully trusted neighbour (the model's is 1)
+  double agreement = 0.2;        // alpha difference from the vote at which a neighbour is half counted
   int flow_side = 480;           // the flow is computed on frames scaled to this longer side
   double colour_tolerance = 0.04;   // colour difference (0..1) at which a pairing is half trusted
   double consistency_tolerance = 0.5;  // forward/backward disagreement, in flow pixels, half trusted
-  // (bench/video.sh compared these on clips with a true alpha; see the README)
   double cut_share = 0.5;        // a scene cut when less than this share of the frame is reliable
 };
 
