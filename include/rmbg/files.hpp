@@ -27,4 +27,8 @@ void forget_temporary_file(const std::filesystem::path& path);
 // Returns how many files it deleted.
 std::size_t discard_temporary_files();
 
+// The folder of the running program (from /proc/self/exe), where an installed rmbg finds what was
+// installed with it; empty when it cannot be told.
+std::filesystem::path program_dir();
+
 }  // namespace rmbg

@@ -178,4 +178,10 @@ std::size_t discard_temporary_files() {
   return deleted;
 }
 
+fs::path program_dir() {
+  std::error_code ec;
+  const fs::path program = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : program.parent_path();
+}
+
 }  // namespace rmbg

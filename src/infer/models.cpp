@@ -207,10 +207,9 @@ fs::path cache_dir() {
 }
 
 fs::path installed_models_dir() {
-  std::error_code ec;
-  const fs::path executable = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  return (executable.parent_path() / RMBG_MODELS_DIR_FROM_BINARY).lexically_normal();
+  const fs::path program = program_dir();
+  if (program.empty()) return {};
+  return (program / RMBG_MODELS_DIR_FROM_BINARY).lexically_normal();
 }
 
 fs::path model_cache_path(const ModelSpec& spec) {
