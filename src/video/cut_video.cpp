@@ -91,20 +91,6 @@ void compose(VideoFrame& frame, const Matte& alpha, bool mask, const std::vector
 
 }  // namespace
 
-ModelSpec with_input_side(ModelSpec spec, int side) {
-  if (side == 0 || side == spec.input.width) return spec;
-  const ModelInput& input = spec.input;
-  if (input.side_step <= 0 || side % input.side_step != 0 || side > input.width || side < input.side_step)
-    throw Error(ErrorCode::invalid_argument,
-                spec.name + " takes " +
-                    (input.side_step > 0 ? "input sides in multiples of " + std::to_string(input.side_step) + " up to " +
-                                               std::to_string(input.width)
-                                         : "only its own input size, " + std::to_string(input.width)));
-  spec.input.width = spec.input.height = side;
-  spec.input.min_side = std::min(spec.input.min_side, side);
-  return spec;
-}
-
 void cut_video(const Engine& engine, const std::filesystem::path& input, const std::filesystem::path& output,
                const VideoCutOptions& options, const std::function<void(const VideoProgress&)>& progress) {
   const VideoFormat format = options.output.format;

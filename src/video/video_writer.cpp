@@ -24,24 +24,23 @@ namespace {
 
 using namespace ffmpeg;
 
+// How each format is written (its name and whether it keeps transparency: video_options.cpp).
 struct FormatTraits {
   VideoFormat format;
-  const char* name;       // as --format takes it, and the extension
   const char* muxer;      // nullptr: a PNG sequence
   const char* encoder;
   const char* pixels;     // the encoder's pixel format
-  bool transparent;
   bool sound;
   const char* audio_encoder;  // when the sound's codec cannot be copied into the container
 };
 
 constexpr FormatTraits kFormats[] = {
-    {VideoFormat::prores_mov, "mov", "mov", "prores_ks", "yuva444p10le", true, true, "aac"},
-    {VideoFormat::vp9_webm, "webm", "webm", "libvpx-vp9", "yuva420p", true, true, "libopus"},
-    {VideoFormat::png_sequence, "png", nullptr, nullptr, "rgba", true, false, nullptr},
-    {VideoFormat::webp, "webp", "webp", "libwebp_anim", "yuva420p", true, false, nullptr},
-    {VideoFormat::gif, "gif", "gif", "gif", "pal8", true, false, nullptr},
-    {VideoFormat::h264_mp4, "mp4", "mp4", "libx264", "yuv420p", false, true, "aac"},
+    {VideoFormat::prores_mov, "mov", "prores_ks", "yuva444p10le", true, "aac"},
+    {VideoFormat::vp9_webm, "webm", "libvpx-vp9", "yuva420p", true, "libopus"},
+    {VideoFormat::png_sequence, nullptr, nullptr, "rgba", false, nullptr},
+    {VideoFormat::webp, "webp", "libwebp_anim", "yuva420p", false, nullptr},
+    {VideoFormat::gif, "gif", "gif", "pal8", false, nullptr},
+    {VideoFormat::h264_mp4, "mp4", "libx264", "yuv420p", true, "aac"},
 };
 
 const FormatTraits& traits(VideoFormat format) {
@@ -282,26 +281,6 @@ struct CloseOutput {
 
 }  // namespace
 
-VideoFormat parse_video_format(std::string_view name) {
-  for (const auto& t : kFormats)
-    if (name == t.name) return t.format;
-  throw Error(ErrorCode::invalid_argument,
-              "unknown video format '" + std::string(name.substr(0, kMaxOptionLength)) + "': mov, webm, png, webp, gif or mp4");
-}
-
-std::string_view video_format_name(VideoFormat format) { return traits(format).name; }
-
-std::optional<VideoFormat> video_format_of(const fs::path& output) {
-  std::string ext = output.extension().string();
-  if (ext.size() < 2) return std::nullopt;
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto& t : kFormats)
-    if (ext.substr(1) == t.name) return t.format;
-  return std::nullopt;
-}
-
-bool keeps_transparency(VideoFormat format) { return traits(format).transparent; }
-
 struct VideoWriter::State {
   fs::path path;
   fs::path temporary;
@@ -332,7 +311,7 @@ struct VideoWriter::State {
     quiet_logs();
     AVFormatContext* raw = nullptr;
     check(avformat_alloc_output_context2(&raw, nullptr, t->muxer, temporary.c_str()), ErrorCode::io_error,
-          "cannot make a " + std::string(t->name) + " file");
+          "cannot make a " + std::string(video_format_name(t->format)) + " file");
     muxer.reset(raw);
     const AVCodec* codec = avcodec_find_encoder_by_name(t->encoder);
     if (!codec) throw Error(ErrorCode::unsupported_format, std::string("the encoder ") + t->encoder + " is missing");
