@@ -1,6 +1,7 @@
 # What `cmake --install build [--prefix DIR]` puts where (DIR defaults to /usr/local):
 #   bin/rmbg
 #   lib/rmbg/libonnxruntime.so.1          the ONNX Runtime rmbg was built with (RUNPATH $ORIGIN/..)
+#   lib/rmbg/librmbg-video.so             FFmpeg's and OpenCV's part, loaded only to cut a video
 #   share/rmbg/models/                    the default model and the face detector, from the cache
 #   share/doc/rmbg/                       licence notices: ONNX Runtime's, the models'
 #   share/man/man1/rmbg*.1                made by help2man from the --help texts
@@ -8,6 +9,7 @@
 # packaging/make-deb makes a Debian package of the same files, with a systemd unit.
 
 install(TARGETS rmbg RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+install(TARGETS rmbg-video LIBRARY DESTINATION "${RMBG_INSTALL_LIBDIR}")
 
 # ONNX Runtime from the cache goes with rmbg; one installed on the system stays the system's.
 get_filename_component(ort_root "${RMBG_ORT_ROOT}" REALPATH)

@@ -9,6 +9,10 @@
 //   writer.finish();                                           // renamed into place here
 //
 // cut_video() does all of it with the model and the temporal filter in between.
+//
+// VideoReader, VideoWriter and cut_video() need FFmpeg: they are built into librmbg-video.so,
+// which rmbg reaches through video_module() (rmbg/video_module.hpp). The formats' names and
+// with_input_side() are in librmbg itself.
 #include <cstdint>
 #include <filesystem>
 #include <functional>

@@ -5,7 +5,7 @@
 #include "model_options.hpp"
 #include "progress.hpp"
 #include "rmbg/error.hpp"
-#include "rmbg/video.hpp"
+#include "rmbg/video_module.hpp"
 
 namespace fs = std::filesystem;
 
@@ -66,6 +66,8 @@ int run_video(const VideoOptions& o) {
   options.keep_audio = !o.no_audio;
   if (fs::exists(o.output) && !o.overwrite)
     throw Error(ErrorCode::invalid_argument, o.output + " exists (--overwrite replaces it)");
+  // Before the model, which takes seconds to load.
+  const VideoModule& video = video_module();
 
   const Engine engine(with_input_side(o.pipeline.model_spec(), o.model_side), o.pipeline.engine_options());
   std::mutex progress_mutex;
@@ -74,7 +76,7 @@ int run_video(const VideoOptions& o) {
     std::lock_guard lock(progress_mutex);
     progress.interrupted(signal);
   });
-  cut_video(engine, o.input, o.output, options, [&](const VideoProgress& p) {
+  video.cut_video(engine, o.input, o.output, options, [&](const VideoProgress& p) {
     std::lock_guard lock(progress_mutex);
     progress.update(p.frames, p.total);
   });

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <random>
 
+#include "rmbg/video_module.hpp"
+
 namespace fs = std::filesystem;
 
 namespace rmbg::server {
@@ -102,7 +104,7 @@ std::string VideoJobs::submit(std::string_view clip, const VideoCutOptions& opti
     out.write(clip.data(), static_cast<std::streamsize>(clip.size()));
     if (!out.flush()) throw Error(ErrorCode::io_error, "cannot store the clip in " + folder_.string() + " (is the disk full?)");
     // Refused now rather than minutes later: not a video, too long, too large.
-    job->status.total = VideoReader(job->clip, options.limits, options.range).info().frame_count;
+    job->status.total = video_module().read_info(job->clip, options.limits, options.range).frame_count;
   } catch (const Error& e) {
     std::error_code ignored;
     fs::remove(job->clip, ignored);
@@ -206,7 +208,7 @@ void VideoJobs::run(Job& job) {
   JobState outcome = JobState::done;
   std::optional<Error> error;
   try {
-    cut_video(*job.engine, job.clip, job.result, job.options, [&](const VideoProgress& progress) {
+    video_module().cut_video(*job.engine, job.clip, job.result, job.options, [&](const VideoProgress& progress) {
       std::lock_guard lock(mutex_);
       if (job.stop) throw Stopped{};
       job.status.frames = progress.frames;

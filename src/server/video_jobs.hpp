@@ -50,8 +50,9 @@ class VideoJobs {
   VideoJobs& operator=(const VideoJobs&) = delete;
 
   // Stores `clip`, checks that it can be read within `options.limits` (throwing the Error that
-  // VideoReader throws when it cannot), and queues it for `engine`; returns its id. Throws
-  // Error(overloaded) when max_jobs jobs are already waiting or running.
+  // VideoReader throws when it cannot, or video_module()'s when video support is missing), and
+  // queues it for `engine`; returns its id. Throws Error(overloaded) when max_jobs jobs are
+  // already waiting or running.
   std::string submit(std::string_view clip, const VideoCutOptions& options, const Engine& engine);
   JobStatus status(const std::string& id) const;  // throws Error(not_found)
   // The finished job's file; throws Error(not_found), or Error(job_unfinished) before it is done.

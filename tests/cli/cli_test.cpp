@@ -34,10 +34,12 @@ struct Result {
   std::string out, err;
 };
 
-// Runs `rmbg ARGS` through the shell, capturing its exit status, stdout and stderr.
-Result rmbg(const std::string& args, const TempDir& dir) {
+// Runs `rmbg ARGS` through the shell (with `environment`'s NAME=VALUE settings), capturing its exit
+// status, stdout and stderr.
+Result rmbg(const std::string& args, const TempDir& dir, const std::string& environment = "") {
   const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command = std::string(RMBG_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const std::string command =
+      environment + " " + RMBG_BINARY + " " + args + " >" + out.string() + " 2>" + err.string();
   const int status = std::system(command.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
 }
@@ -594,6 +596,20 @@ TEST(Cli, WrongUsageIsAClearErrorWithoutLoadingAnything) {
     const Result run = rmbg(c.args, dir);
     EXPECT_EQ(run.status, c.status) << c.args << "\n" << run.err;
     EXPECT_NE(run.err.find(c.message), std::string::npos) << c.args << "\n" << run.err;
+  }
+}
+
+// FFmpeg and OpenCV are loaded (with librmbg-video.so) only to cut a video: a photograph starts
+// without them. The dynamic loader lists every library it loads, dlopen's too.
+TEST(Cli, PhotographsLoadNoVideoLibraries) {
+  TempDir dir;
+  const std::string photo = "remove " + quoted(sample("rocket.jpg")) + " -o " + quoted(dir / "rocket.png");
+  for (const std::string& args : {std::string("--version"), photo}) {
+    const Result run = rmbg(args, dir, "LD_DEBUG=libs");
+    ASSERT_EQ(run.status, 0) << args << "\n" << run.err;
+    EXPECT_NE(run.err.find("libvips"), std::string::npos) << "the loader's list is there: " << run.err;
+    for (const char* library : {"librmbg-video", "libavcodec", "libavformat", "libopencv"})
+      EXPECT_EQ(run.err.find(library), std::string::npos) << args << " loaded " << library;
   }
 }
 

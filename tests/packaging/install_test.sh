@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `cmake --install` into a staging folder, then the installed rmbg run with neither the build tree
-# nor any cache to lean on: it finds ONNX Runtime and the models it was installed with.
+# nor any cache to lean on: it finds ONNX Runtime, the video module and the models it was
+# installed with.
 #   tests/packaging/install_test.sh BUILD_DIR PHOTO
 set -euo pipefail
 build=$1 photo=$2
@@ -19,6 +20,12 @@ runpath=$(readelf -d "$rmbg" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
 resolved=$(ldd "$rmbg" | sed -n 's/.*libonnxruntime\.so\.1 => \(.*\) (0x.*/\1/p')
 [ "$(realpath "$resolved")" = "$(realpath "$prefix/lib/rmbg/libonnxruntime.so.1")" ] ||
   fail "ONNX Runtime resolves to '$resolved', not to the installed copy"
+# FFmpeg and OpenCV come with the video module, which rmbg loads only to cut a video.
+! ldd "$rmbg" | grep -E 'libav|libopencv' || fail "rmbg itself links FFmpeg or OpenCV"
+module=$prefix/lib/rmbg/librmbg-video.so
+[ -f "$module" ] || fail "the video module was not installed"
+runpath=$(readelf -d "$module" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
+[ -z "$runpath" ] || fail "the video module's RUNPATH is '$runpath': it needs only the system's libraries"
 for file in share/doc/rmbg/onnxruntime/LICENSE share/doc/rmbg/onnxruntime/ThirdPartyNotices.txt \
             share/doc/rmbg/MODELS share/man/man1/rmbg.1 share/man/man1/rmbg-serve.1 \
             share/bash-completion/completions/rmbg share/zsh/site-functions/_rmbg; do
@@ -33,6 +40,11 @@ run "$rmbg" models list | grep -E '^isnet-qdq \* .* (verified|present) ' >/dev/n
   fail "the installed default model is not found: $(run "$rmbg" models list)"
 run "$rmbg" remove "$photo" -o "$work/out.png" >/dev/null
 [ "$(vipsheader -f bands "$work/out.png")" = 4 ] || fail "rmbg remove did not write an RGBA PNG"
+ffmpeg -v error -loop 1 -framerate 4 -i "$photo" -frames:v 2 -vf scale=128:-2 -pix_fmt yuv420p \
+  -c:v libx264 "$work/clip.mp4"
+run "$rmbg" video "$work/clip.mp4" -o "$work/cutout.webm" --model-side 256 --quiet
+frames=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$work/cutout.webm")
+[ "$frames" = 2 ] || fail "rmbg video wrote $frames frames of 2"
 
 # The server, its port given the way a service manager gives it.
 port=$(free_port)

@@ -684,12 +684,20 @@ httplib::MultipartFormDataItems video_form(const std::string& clip, const Fields
   return items;
 }
 
+// Whether process `pid` has a library whose name starts with `name` mapped.
+bool maps_library(pid_t pid, const std::string& name) {
+  return read_file("/proc/" + std::to_string(pid) + "/maps").find("/" + name) != std::string::npos;
+}
+
 // A clip goes in as a job (202), its progress can be followed, and its result is a WebM with
 // alpha of every frame; asked for too early the result is a 409; deleted, the job is gone.
+// FFmpeg is loaded (with librmbg-video.so) only once a clip comes.
 TEST(Server, CutsOutAVideoAsAJob) {
   ServerProcess server;
   TempDir dir;
   const std::string clip = rocket_clip(dir, 3);
+  EXPECT_EQ(post(server, rocket())->status, 200);
+  EXPECT_FALSE(maps_library(server.pid(), "libavcodec")) << "FFmpeg loaded before any video";
   const auto accepted = server.client().Post("/api/video", video_form(clip, {{"format", "webm"}}));
   ASSERT_TRUE(accepted) << server.log();
   ASSERT_EQ(accepted->status, 202) << accepted->body;
@@ -711,6 +719,7 @@ TEST(Server, CutsOutAVideoAsAJob) {
   } while (status["status"] != "done" && status["status"] != "failed" && Clock::now() < deadline);
   ASSERT_EQ(status["status"], "done") << status.dump();
   EXPECT_EQ(status["frames"], 3);
+  EXPECT_TRUE(maps_library(server.pid(), "libavcodec"));
 
   const auto result = server.client().Get("/api/jobs/" + id + "/result");
   ASSERT_TRUE(result && result->status == 200);

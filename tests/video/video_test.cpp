@@ -356,6 +356,23 @@ TEST_F(VideoTest, BadInputGetsAClearErrorAndLeavesNothing) {
   EXPECT_FALSE(leftovers(out_.path()));
 }
 
+// Without librmbg-video.so beside it (or in ../lib/rmbg), rmbg says that video support is not
+// installed and where it looked, and cuts out nothing.
+TEST_F(VideoTest, WithoutTheVideoModuleAClearError) {
+  const fs::path bin = out_ / "bare" / "bin";
+  fs::create_directories(bin);
+  fs::copy_file(RMBG_BINARY, bin / "rmbg");
+  const fs::path out = out_ / "unmade.webm";
+  const Outcome run = shell(in_quotes(bin / "rmbg") + " video " + in_quotes(clip_) + " -o " + in_quotes(out));
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("video support is not installed: librmbg-video.so not found (looked in " + bin.string() +
+                            " and " + (out_ / "bare" / "lib" / "rmbg").string() + ")"),
+            std::string::npos)
+      << run.output;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(leftovers(out_.path()));
+}
+
 // A disk that fills up while the clip is written: a clear error, and nothing left on the disk.
 // A small tmpfs stands for the full disk; mounting one needs root, so the test is skipped without.
 TEST_F(VideoTest, AFullDiskIsAClearErrorAndLeavesNothing) {
