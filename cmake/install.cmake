@@ -6,7 +6,7 @@
 #   share/doc/rmbg/                       licence notices: ONNX Runtime's, the models'
 #   share/man/man1/rmbg*.1                made by help2man from the --help texts
 #   share/bash-completion/completions/rmbg, share/zsh/.../_rmbg
-# packaging/make-deb makes a Debian package of the same files, with a systemd unit.
+# scripts/package-deb makes a Debian package of the same files, with a systemd unit.
 
 install(TARGETS rmbg RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(TARGETS rmbg-video LIBRARY DESTINATION "${RMBG_INSTALL_LIBDIR}")
