@@ -1,35 +1,32 @@
-// The video options that need no FFmpeg: the command line and the server parse them before, or
-// without, loading the video module.
+// The video options that need no FFmpeg, and the formats' table (video_formats.hpp): the command
+// line and the server parse them before, or without, loading the video module.
 #include <algorithm>
 #include <cctype>
 
 #include "rmbg/error.hpp"
-#include "rmbg/video.hpp"
+#include "video_formats.hpp"
 
 namespace fs = std::filesystem;
 
 namespace rmbg {
 namespace {
 
-struct FormatName {
-  VideoFormat format;
-  const char* name;  // as --format takes it, and the extension
-  bool transparent;
+constexpr VideoFormatTraits kFormats[] = {
+    {VideoFormat::prores_mov, "mov", true, "mov", "prores_ks", "yuva444p10le", true, "aac"},
+    {VideoFormat::vp9_webm, "webm", true, "webm", "libvpx-vp9", "yuva420p", true, "libopus"},
+    {VideoFormat::png_sequence, "png", true, nullptr, nullptr, "rgba", false, nullptr},
+    {VideoFormat::webp, "webp", true, "webp", "libwebp_anim", "yuva420p", false, nullptr},
+    {VideoFormat::gif, "gif", true, "gif", "gif", "pal8", false, nullptr},
+    {VideoFormat::h264_mp4, "mp4", false, "mp4", "libx264", "yuv420p", true, "aac"},
 };
 
-constexpr FormatName kFormats[] = {
-    {VideoFormat::prores_mov, "mov", true}, {VideoFormat::vp9_webm, "webm", true},
-    {VideoFormat::png_sequence, "png", true}, {VideoFormat::webp, "webp", true},
-    {VideoFormat::gif, "gif", true},         {VideoFormat::h264_mp4, "mp4", false},
-};
+}  // namespace
 
-const FormatName& format_name(VideoFormat format) {
+const VideoFormatTraits& video_format_traits(VideoFormat format) {
   for (const auto& f : kFormats)
     if (f.format == format) return f;
   throw Error(ErrorCode::invalid_argument, "unknown video format");
 }
-
-}  // namespace
 
 VideoFormat parse_video_format(std::string_view name) {
   for (const auto& f : kFormats)
@@ -38,7 +35,7 @@ VideoFormat parse_video_format(std::string_view name) {
               "unknown video format '" + std::string(name.substr(0, kMaxOptionLength)) + "': mov, webm, png, webp, gif or mp4");
 }
 
-std::string_view video_format_name(VideoFormat format) { return format_name(format).name; }
+std::string_view video_format_name(VideoFormat format) { return video_format_traits(format).name; }
 
 std::optional<VideoFormat> video_format_of(const fs::path& output) {
   std::string ext = output.extension().string();
@@ -49,7 +46,7 @@ std::optional<VideoFormat> video_format_of(const fs::path& output) {
   return std::nullopt;
 }
 
-bool keeps_transparency(VideoFormat format) { return format_name(format).transparent; }
+bool keeps_transparency(VideoFormat format) { return video_format_traits(format).transparent; }
 
 ModelSpec with_input_side(ModelSpec spec, int side) {
   if (side == 0 || side == spec.input.width) return spec;

@@ -15,6 +15,7 @@ extern "C" {
 #include <vips/vips8>
 
 #include "ffmpeg.hpp"
+#include "video_formats.hpp"
 #include "rmbg/files.hpp"
 
 namespace fs = std::filesystem;
@@ -23,31 +24,6 @@ namespace rmbg {
 namespace {
 
 using namespace ffmpeg;
-
-// How each format is written (its name and whether it keeps transparency: video_options.cpp).
-struct FormatTraits {
-  VideoFormat format;
-  const char* muxer;      // nullptr: a PNG sequence
-  const char* encoder;
-  const char* pixels;     // the encoder's pixel format
-  bool sound;
-  const char* audio_encoder;  // when the sound's codec cannot be copied into the container
-};
-
-constexpr FormatTraits kFormats[] = {
-    {VideoFormat::prores_mov, "mov", "prores_ks", "yuva444p10le", true, "aac"},
-    {VideoFormat::vp9_webm, "webm", "libvpx-vp9", "yuva420p", true, "libopus"},
-    {VideoFormat::png_sequence, nullptr, nullptr, "rgba", false, nullptr},
-    {VideoFormat::webp, "webp", "libwebp_anim", "yuva420p", false, nullptr},
-    {VideoFormat::gif, "gif", "gif", "pal8", false, nullptr},
-    {VideoFormat::h264_mp4, "mp4", "libx264", "yuv420p", true, "aac"},
-};
-
-const FormatTraits& traits(VideoFormat format) {
-  for (const auto& t : kFormats)
-    if (t.format == format) return t;
-  throw Error(ErrorCode::invalid_argument, "unknown video format");
-}
 
 // Encoder settings per format: quality where it is cheap, speed where the codec is slow.
 void set_encoder_options(VideoFormat format, AVCodecContext* c) {
@@ -80,7 +56,7 @@ void set_encoder_options(VideoFormat format, AVCodecContext* c) {
 
 // Between the RGBA frames and the encoder: the rate, the size, then its pixel format (a GIF's
 // palette is made for each frame, so that no frame waits for the whole clip).
-std::string encoder_filters(const FormatTraits& t, const VideoOutputSpec& spec, int width, int height) {
+std::string encoder_filters(const VideoFormatTraits& t, const VideoOutputSpec& spec, int width, int height) {
   std::string chain;
   if (spec.frame_rate > 0) chain += "fps=" + std::to_string(spec.frame_rate) + ",";
   if (spec.max_side > 0 && std::max(width, height) > spec.max_side) {
@@ -125,7 +101,7 @@ void encode(AVCodecContext* encoder, AVFrame* frame, AVFormatContext* muxer, AVS
 // up to each frame's time: copied, or decoded, trimmed and encoded again.
 class SoundTrack {
  public:
-  SoundTrack(const AudioSource& source, const VideoInfo& video, const FormatTraits& t, AVFormatContext* muxer)
+  SoundTrack(const AudioSource& source, const VideoInfo& video, const VideoFormatTraits& t, AVFormatContext* muxer)
       : input_(open_input(source.path)), muxer_(muxer) {
     const int index = av_find_best_stream(input_.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
     if (index < 0) throw Error(ErrorCode::invalid_argument, source.path.string() + " has no sound");
@@ -284,7 +260,7 @@ struct CloseOutput {
 struct VideoWriter::State {
   fs::path path;
   fs::path temporary;
-  const FormatTraits* t = nullptr;
+  const VideoFormatTraits* t = nullptr;
   VideoInfo source;
   bool finished = false;
   // An encoded video
@@ -311,7 +287,7 @@ struct VideoWriter::State {
     quiet_logs();
     AVFormatContext* raw = nullptr;
     check(avformat_alloc_output_context2(&raw, nullptr, t->muxer, temporary.c_str()), ErrorCode::io_error,
-          "cannot make a " + std::string(video_format_name(t->format)) + " file");
+          "cannot make a " + std::string(t->name) + " file");
     muxer.reset(raw);
     const AVCodec* codec = avcodec_find_encoder_by_name(t->encoder);
     if (!codec) throw Error(ErrorCode::unsupported_format, std::string("the encoder ") + t->encoder + " is missing");
@@ -380,7 +356,7 @@ VideoWriter::VideoWriter(const fs::path& path, const VideoOutputSpec& spec, cons
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.path = path;
-  s.t = &traits(spec.format);
+  s.t = &video_format_traits(spec.format);
   s.source = source;
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
   s.temporary = temporary_name(path);
